@@ -1,0 +1,70 @@
+using System.CommandLine;
+using CloudPortal.ComputeAgent;
+using CloudPortal.ServiceDefaults.Modules;
+
+namespace CloudPortal.Host.Commands;
+
+/// <summary>
+/// <c>cloudportal all-in-one | serve &lt;module...&gt; | agent | admin &lt;verb&gt;</c>. Options only set
+/// configuration keys, so everything here can also come from appsettings.json or the environment.
+/// </summary>
+internal static class CloudPortalCommandLine
+{
+    private static readonly Option<string?> Urls = new("--urls") { Description = "Addresses to listen on, e.g. http://127.0.0.1:8080", Recursive = true };
+    private static readonly Option<string?> DataDir = new("--data-dir") { Description = "Data directory (SQLite files, keys, images); default ./data", Recursive = true };
+    private static readonly Option<string?> ConfigFile = new("--config") { Description = "A JSON configuration file, applied above appsettings.json and below the environment", Recursive = true };
+
+    public static RootCommand Create(Func<Func<CancellationToken, Task>, CancellationToken, Task<int>> run)
+    {
+        var allInOne = new Command("all-in-one", "Every module and a local compute agent in one process (SQLite and the in-memory bus unless configured otherwise)");
+        allInOne.SetAction((result, ct) => run(token => ModuleHost.RunAsync(Settings(result), Modules.All, withAgent: true, token), ct));
+
+        var modules = new Argument<string[]>("modules") { Description = $"Modules to host: {string.Join(", ", Modules.All.Select(m => m.Name))}", Arity = ArgumentArity.ZeroOrMore };
+        var serve = new Command("serve", "Host the named modules only (one or more per process in a distributed install)") { modules };
+        serve.SetAction((result, ct) => run(token => ModuleHost.RunAsync(Settings(result), Modules.Named(result.GetValue(modules) ?? []), withAgent: false, token), ct));
+
+        var host = new Option<string?>("--host") { Description = "This compute node's name in the cloud (default: the machine name)" };
+        var libvirt = new Option<string?>("--libvirt") { Description = "libvirt URI (default qemu:///system)" };
+        var agent = new Command("agent", "The compute agent for this node: runs next to libvirtd, reaches the Scheduler over RabbitMQ") { host, libvirt };
+        agent.SetAction((result, ct) =>
+        {
+            var settings = Settings(result);
+            Set(settings, $"{AgentOptions.Section}:Host", result.GetValue(host));
+            Set(settings, $"{AgentOptions.Section}:Libvirt", result.GetValue(libvirt));
+            return run(token => ModuleHost.RunAsync(settings, [], withAgent: true, token), ct);
+        });
+
+        var migrateModules = new Argument<string[]>("modules") { Description = "Modules to migrate (default: all)", Arity = ArgumentArity.ZeroOrMore };
+        var migrate = new Command("migrate", "Create or upgrade the module databases") { migrateModules };
+        migrate.SetAction((result, ct) => run(token =>
+        {
+            var names = result.GetValue(migrateModules) is { Length: > 0 } n ? n : Modules.All.Select(m => m.Name).ToArray();
+            return AdminCommands.MigrateAsync(Settings(result), Modules.Named(names), Console.Out, token);
+        }, ct));
+
+        var hosts = new Command("hosts", "List the compute nodes the Scheduler knows, with their last heartbeat");
+        hosts.SetAction((result, ct) => run(token => AdminCommands.HostsAsync(Settings(result), Console.Out, token), ct));
+
+        var admin = new Command("admin", "Operator tasks") { migrate, hosts };
+
+        return new RootCommand("CloudPortal: a self-service private cloud on libvirt/KVM")
+        {
+            Options = { Urls, DataDir, ConfigFile },
+            Subcommands = { allInOne, serve, agent, admin },
+        };
+    }
+
+    private static HostSettings Settings(ParseResult result)
+    {
+        var settings = new HostSettings(result.GetValue(ConfigFile), []);
+        Set(settings, "urls", result.GetValue(Urls));
+        Set(settings, "CloudPortal:DataDir", result.GetValue(DataDir));
+        return settings;
+    }
+
+    private static void Set(HostSettings settings, string key, string? value)
+    {
+        if (!string.IsNullOrWhiteSpace(value))
+            settings.Overrides[key] = value;
+    }
+}

@@ -1,0 +1,58 @@
+using CloudPortal.ServiceDefaults.Configuration;
+using CloudPortal.ServiceDefaults.Errors;
+using CloudPortal.ServiceDefaults.Health;
+using CloudPortal.ServiceDefaults.Telemetry;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Configuration.EnvironmentVariables;
+using Microsoft.Extensions.Configuration.Json;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace CloudPortal.ServiceDefaults;
+
+/// <summary>
+/// The web host every <c>cloudportal</c> role runs in. Configuration, lowest precedence first:
+/// <c>appsettings.json</c> next to the binary, an optional <c>--config</c> file, environment variables
+/// (<c>CloudPortal__Database__Provider=Postgres</c>), then command-line options.
+/// </summary>
+public static class CloudPortalApp
+{
+    public static WebApplicationBuilder CreateBuilder(string role, string? configFile, IDictionary<string, string?> overrides)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            Args = [],
+            ContentRootPath = AppContext.BaseDirectory,
+            ApplicationName = "cloudportal",
+        });
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
+
+        if (configFile is not null)
+        {
+            if (!File.Exists(configFile))
+                throw new StartupException($"configuration file '{configFile}' does not exist");
+            // Above appsettings.json, below environment variables.
+            var environmentIndex = builder.Configuration.Sources.ToList().FindIndex(s => s is EnvironmentVariablesConfigurationSource);
+            var file = new JsonConfigurationSource { Path = Path.GetFullPath(configFile), Optional = false };
+            file.ResolveFileProvider();
+            builder.Configuration.Sources.Insert(Math.Max(environmentIndex, 0), file);
+        }
+        builder.Configuration.AddInMemoryCollection(overrides);
+
+        builder.AddCloudPortalTelemetry(role);
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddCloudPortalProblemDetails();
+        builder.Services.AddHealthChecks();
+        return builder;
+    }
+
+    /// <summary>Error handling and health endpoints; modules map their own routes after this.</summary>
+    public static WebApplication UseCloudPortalDefaults(this WebApplication app)
+    {
+        app.UseCloudPortalProblemDetails();
+        app.UseRouting();
+        app.MapHealthEndpoints();
+        return app;
+    }
+}

@@ -1,0 +1,49 @@
+namespace CloudPortal.ServiceDefaults.Configuration;
+
+/// <summary>The <c>CloudPortal</c> configuration section, shared by every module and command.</summary>
+public sealed class CloudPortalOptions
+{
+    public const string Section = "CloudPortal";
+
+    /// <summary>Where SQLite databases, keys and image files live. Relative paths are resolved against the working directory.</summary>
+    public string DataDir { get; set; } = "./data";
+
+    public DatabaseOptions Database { get; set; } = new();
+
+    public BusOptions Bus { get; set; } = new();
+
+    /// <summary><c>text</c> (one line per event) or <c>json</c> (one JSON object per event, for log shippers).</summary>
+    public string LogFormat { get; set; } = "text";
+
+    public string FullDataDir => Path.GetFullPath(DataDir);
+}
+
+public enum DatabaseProvider
+{
+    Sqlite,
+    Postgres,
+}
+
+public sealed class DatabaseOptions
+{
+    public DatabaseProvider Provider { get; set; } = DatabaseProvider.Sqlite;
+
+    /// <summary>
+    /// Npgsql connection string to the PostgreSQL server, without a database: each module gets its own
+    /// database, named <see cref="DatabasePrefix"/> + module (e.g. <c>cloudportal_scheduler</c>).
+    /// </summary>
+    public string? Postgres { get; set; }
+
+    public string DatabasePrefix { get; set; } = "cloudportal_";
+}
+
+public sealed class BusOptions
+{
+    /// <summary>
+    /// RabbitMQ URI (<c>amqp://user:password@host:5672/vhost</c>). Empty means MassTransit's in-memory
+    /// transport, which only connects modules hosted in the same process.
+    /// </summary>
+    public string? RabbitMq { get; set; }
+
+    public bool UsesRabbitMq => !string.IsNullOrWhiteSpace(RabbitMq);
+}

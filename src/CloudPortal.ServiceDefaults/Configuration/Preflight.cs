@@ -1,0 +1,84 @@
+using CloudPortal.ServiceDefaults.Messaging;
+using CloudPortal.ServiceDefaults.Persistence;
+using Npgsql;
+using RabbitMQ.Client;
+using RabbitMQ.Client.Exceptions;
+
+namespace CloudPortal.ServiceDefaults.Configuration;
+
+/// <summary>
+/// Checks an operator can act on, run before the host starts: each failure becomes one
+/// <see cref="StartupException"/> naming the setting to fix, instead of a retry loop or a stack trace.
+/// </summary>
+public static class Preflight
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
+
+    public static async Task CheckAsync(CloudPortalOptions options, bool needsDatabase, CancellationToken cancellationToken = default)
+    {
+        EnsureDataDirWritable(options.FullDataDir);
+        if (needsDatabase && options.Database.Provider == DatabaseProvider.Postgres)
+            await CheckPostgresAsync(options, cancellationToken).ConfigureAwait(false);
+        if (options.Bus.UsesRabbitMq)
+            await CheckRabbitMqAsync(options.Bus.RabbitMq!, cancellationToken).ConfigureAwait(false);
+    }
+
+    public static void EnsureDataDirWritable(string dataDir)
+    {
+        try
+        {
+            Directory.CreateDirectory(dataDir);
+            var probe = Path.Combine(dataDir, $".write-test-{Environment.ProcessId}");
+            File.WriteAllText(probe, "ok");
+            File.Delete(probe);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
+        {
+            throw new StartupException($"data directory '{dataDir}' is not writable: {ex.Message} (set --data-dir or CloudPortal:DataDir)", ex);
+        }
+    }
+
+    private static async Task CheckPostgresAsync(CloudPortalOptions options, CancellationToken cancellationToken)
+    {
+        // The server's maintenance database: module databases may not exist yet (migrations create them).
+        var builder = new NpgsqlConnectionStringBuilder(ModuleConnections.Postgres(options, "preflight"))
+        {
+            Database = "postgres",
+            Timeout = (int)Timeout.TotalSeconds,
+        };
+        try
+        {
+            await using var connection = new NpgsqlConnection(builder.ToString());
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException or System.Net.Sockets.SocketException)
+        {
+            throw new StartupException($"cannot reach PostgreSQL at {builder.Host}:{builder.Port} as '{builder.Username}': {Innermost(ex)} (check CloudPortal:Database:Postgres)", ex);
+        }
+    }
+
+    private static async Task CheckRabbitMqAsync(string address, CancellationToken cancellationToken)
+    {
+        var factory = new ConnectionFactory
+        {
+            Uri = RabbitMqAddress.Parse(address),
+            RequestedConnectionTimeout = Timeout,
+            AutomaticRecoveryEnabled = false,
+        };
+        try
+        {
+            await using var connection = await factory.CreateConnectionAsync("cloudportal-preflight", cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is BrokerUnreachableException or OperationInterruptedException or System.Net.Sockets.SocketException or TimeoutException)
+        {
+            throw new StartupException($"cannot reach RabbitMQ at {RabbitMqAddress.Redact(address)}: {Innermost(ex)} (check CloudPortal:Bus:RabbitMq)", ex);
+        }
+    }
+
+    private static string Innermost(Exception ex)
+    {
+        while (ex.InnerException is not null)
+            ex = ex.InnerException;
+        return ex.Message;
+    }
+}

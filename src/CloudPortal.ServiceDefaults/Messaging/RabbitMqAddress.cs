@@ -1,0 +1,18 @@
+namespace CloudPortal.ServiceDefaults.Messaging;
+
+public static class RabbitMqAddress
+{
+    /// <summary>Parses <c>amqp://user:password@host:port/vhost</c> with an operator-readable error.</summary>
+    public static Uri Parse(string value)
+    {
+        if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || (uri.Scheme != "amqp" && uri.Scheme != "amqps" && uri.Scheme != "rabbitmq"))
+            throw new StartupException($"CloudPortal:Bus:RabbitMq must be an amqp:// URI such as amqp://user:password@host:5672/, not '{Redact(value)}'");
+        return uri;
+    }
+
+    /// <summary>The URI without its password, for messages and logs.</summary>
+    public static string Redact(string value) =>
+        Uri.TryCreate(value, UriKind.Absolute, out var uri) && uri.UserInfo.Contains(':', StringComparison.Ordinal)
+            ? value.Replace(uri.UserInfo, uri.UserInfo[..uri.UserInfo.IndexOf(':', StringComparison.Ordinal)] + ":***", StringComparison.Ordinal)
+            : value;
+}
