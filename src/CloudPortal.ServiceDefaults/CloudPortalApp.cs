@@ -8,6 +8,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Configuration.EnvironmentVariables;
 using Microsoft.Extensions.Configuration.Json;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace CloudPortal.ServiceDefaults;
 
@@ -41,7 +42,7 @@ public static class CloudPortalApp
         builder.Configuration.AddInMemoryCollection(overrides);
 
         builder.AddCloudPortalTelemetry(role);
-        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddCloudPortalProblemDetails();
         builder.Services.AddHealthChecks();
         return builder;

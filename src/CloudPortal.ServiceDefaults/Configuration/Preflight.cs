@@ -1,5 +1,8 @@
 using CloudPortal.ServiceDefaults.Messaging;
 using CloudPortal.ServiceDefaults.Persistence;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Http;
 using Npgsql;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Exceptions;
@@ -21,6 +24,47 @@ public static class Preflight
             await CheckPostgresAsync(options, cancellationToken).ConfigureAwait(false);
         if (options.Bus.UsesRabbitMq)
             await CheckRabbitMqAsync(options.Bus.RabbitMq!, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Tries each <c>--urls</c> address before Kestrel does, because Kestrel logs a taken port as a
+    /// critical error with a stack trace.
+    /// </summary>
+    public static void EnsureCanListen(string? urls)
+    {
+        foreach (var url in (urls ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            BindingAddress address;
+            try
+            {
+                address = BindingAddress.Parse(url);
+            }
+            catch (FormatException ex)
+            {
+                throw new StartupException($"'{url}' is not a listen address such as http://127.0.0.1:8080 (set --urls)", ex);
+            }
+            var ip = address.Host switch
+            {
+                "*" or "+" or "0.0.0.0" => IPAddress.Any,
+                "localhost" => IPAddress.Loopback,
+                var host => IPAddress.TryParse(host.Trim('[', ']'), out var parsed) ? parsed : null,
+            };
+            if (ip is null || address.Port == 0)
+                continue;
+            var listener = new TcpListener(ip, address.Port);
+            try
+            {
+                listener.Start();
+            }
+            catch (SocketException ex)
+            {
+                throw new StartupException($"cannot listen on {url}: {ex.Message} (set --urls)", ex);
+            }
+            finally
+            {
+                listener.Stop();
+            }
+        }
     }
 
     public static void EnsureDataDirWritable(string dataDir)

@@ -3,6 +3,7 @@ using CloudPortal.ServiceDefaults.Outbox;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Npgsql;
 
@@ -25,8 +26,9 @@ public static class ModuleDatabaseRegistration
         where TPostgres : TContext
     {
         var options = builder.Configuration.GetCloudPortalOptions();
-        builder.Services.AddSingleton<OutboxSignal>();
-        builder.Services.AddSingleton<OutboxSaveChangesInterceptor>();
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.TryAddSingleton<OutboxSignal>();
+        builder.Services.TryAddSingleton<OutboxSaveChangesInterceptor>();
         builder.Services.AddOptions<OutboxOptions>().BindConfiguration("CloudPortal:Outbox");
 
         if (options.Database.Provider == DatabaseProvider.Postgres)
