@@ -5,7 +5,7 @@ set -euo pipefail
 
 log() { echo "[services] $*"; }
 
-PACKAGES=(postgresql rabbitmq-server libvirt-daemon-system libvirt-clients libvirt0 qemu-system-x86 qemu-utils docker-compose curl)
+PACKAGES=(postgresql rabbitmq-server libvirt-daemon-system libvirt-clients libvirt0 qemu-system-x86 qemu-utils docker-compose curl python3-boto3)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,9 +1,25 @@
+using CloudPortal.Identity.AccessKeys;
+using CloudPortal.Identity.Audit;
+using CloudPortal.Identity.Bootstrap;
+using CloudPortal.Identity.Connect;
 using CloudPortal.Identity.Data;
+using CloudPortal.Identity.Projects;
+using CloudPortal.Identity.Quotas;
+using CloudPortal.Identity.Users;
+using CloudPortal.ServiceDefaults.Configuration;
 using CloudPortal.ServiceDefaults.Persistence;
+using CloudPortal.ServiceDefaults.Security;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using static OpenIddict.Abstractions.OpenIddictConstants;
 
 namespace CloudPortal.Identity;
 
+/// <summary>Keystone's role: users, projects, roles, tokens (OpenIddict), EC2 keys, quota limits, audit.</summary>
 public static class IdentityModule
 {
     public const string Name = "identity";
@@ -11,9 +27,92 @@ public static class IdentityModule
     public static WebApplicationBuilder AddIdentityModule(this WebApplicationBuilder builder)
     {
         builder.AddModuleDatabase<IdentityModuleDbContext, SqliteIdentityModuleDbContext, PostgresIdentityModuleDbContext>(Name);
+        builder.Services.AddOptions<IdentityModuleOptions>().BindConfiguration(IdentityModuleOptions.Section);
+        var options = builder.Configuration.GetSection(IdentityModuleOptions.Section).Get<IdentityModuleOptions>() ?? new();
+        var dataDir = builder.Configuration.GetCloudPortalOptions().FullDataDir;
+
+        // Access-key secrets, cookies and antiforgery tokens: keys in the module's database, shared by replicas.
+        builder.Services.AddDataProtection().SetApplicationName("cloudportal").PersistKeysToDbContext<IdentityModuleDbContext>();
+
+        builder.Services.AddIdentityCore<CloudUser>(identity =>
+            {
+                identity.Password.RequiredLength = 12;
+                identity.Password.RequiredUniqueChars = 5;
+                identity.Password.RequireDigit = false;
+                identity.Password.RequireLowercase = false;
+                identity.Password.RequireUppercase = false;
+                identity.Password.RequireNonAlphanumeric = false;
+                identity.Lockout.MaxFailedAccessAttempts = 5;
+                identity.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(5);
+                identity.Lockout.AllowedForNewUsers = true;
+                identity.User.RequireUniqueEmail = false;
+                identity.ClaimsIdentity.UserIdClaimType = Claims.Subject;
+            })
+            .AddPasswordValidator<NotUserNamePasswordValidator>()
+            .AddEntityFrameworkStores<IdentityModuleDbContext>()
+            .AddSignInManager()
+            .AddDefaultTokenProviders();
+        builder.Services.AddAuthentication().AddIdentityCookies();
+        builder.Services.ConfigureApplicationCookie(cookie =>
+        {
+            cookie.Cookie.Name = "cloudportal.identity";
+            cookie.Cookie.Path = "/identity";
+            cookie.Cookie.HttpOnly = true;
+            cookie.Cookie.SameSite = SameSiteMode.Lax;
+            cookie.Cookie.SecurePolicy = options.AllowHttp ? CookieSecurePolicy.SameAsRequest : CookieSecurePolicy.Always;
+            cookie.LoginPath = "/identity/account/login";
+            cookie.LogoutPath = "/identity/account/logout";
+            cookie.ExpireTimeSpan = TimeSpan.FromHours(8);
+            cookie.SlidingExpiration = true;
+        });
+
+        var keys = ServerKeys.LoadOrCreate(options.KeysPath ?? Path.Combine(dataDir, "identity-keys"));
+        builder.Services.AddOpenIddict()
+            .AddCore(core => core.UseEntityFrameworkCore().UseDbContext<IdentityModuleDbContext>())
+            .AddServer(server =>
+            {
+                if (options.Issuer is { Length: > 0 } issuer)
+                    server.SetIssuer(new Uri(issuer));
+                server.SetAuthorizationEndpointUris("identity/connect/authorize")
+                    .SetTokenEndpointUris("identity/connect/token")
+                    .SetEndSessionEndpointUris("identity/connect/endsession");
+                server.AllowAuthorizationCodeFlow().RequireProofKeyForCodeExchange()
+                    .AllowRefreshTokenFlow()
+                    .AllowClientCredentialsFlow();
+                server.RegisterScopes(Scopes.OpenId, Scopes.Profile, Scopes.Email, Scopes.OfflineAccess, Clients.ApiScope);
+                server.AddSigningKey(keys.Signing).AddEncryptionKey(keys.Encryption);
+                // Plain JWTs: every module validates them with the public signing key alone.
+                server.DisableAccessTokenEncryption();
+                server.SetAccessTokenLifetime(options.AccessTokenLifetime).SetRefreshTokenLifetime(options.RefreshTokenLifetime);
+                var aspNetCore = server.UseAspNetCore()
+                    .EnableAuthorizationEndpointPassthrough()
+                    .EnableTokenEndpointPassthrough()
+                    .EnableEndSessionEndpointPassthrough();
+                if (options.AllowHttp)
+                    aspNetCore.DisableTransportSecurityRequirement();
+            });
+        builder.MarkIdentityServerHosted();
+        builder.AddCloudPortalAuthentication();
+
+        builder.Services.AddHttpContextAccessor();
+        builder.Services.AddScoped<AuditLog>();
+        builder.Services.AddScoped<TokenPrincipals>();
+        builder.Services.AddSingleton<IdentitySeeder>();
+        builder.Services.AddHostedService<IdentitySeedService>();
+        builder.Services.AddControllersWithViews().AddApplicationPart(typeof(IdentityModule).Assembly);
         return builder;
     }
 
-    /// <summary>No routes yet: a module without a feature exposes nothing but its health (its database in <c>/health/ready</c>).</summary>
-    public static WebApplication MapIdentityModule(this WebApplication app) => app;
+    public static WebApplication MapIdentityModule(this WebApplication app)
+    {
+        app.MapControllers();
+        app.MapModuleApi("/identity/v1")
+            .MapProjects()
+            .MapMembers()
+            .MapUsers()
+            .MapQuotas()
+            .MapAccessKeys()
+            .MapAudit();
+        return app;
+    }
 }

@@ -2,6 +2,7 @@ using CloudPortal.Scheduler.Data;
 using CloudPortal.Scheduler.Hosts;
 using CloudPortal.ServiceDefaults.Messaging;
 using CloudPortal.ServiceDefaults.Persistence;
+using CloudPortal.ServiceDefaults.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -22,9 +23,14 @@ public static class SchedulerModule
         builder.AddModuleDatabase<SchedulerDbContext, SqliteSchedulerDbContext, PostgresSchedulerDbContext>(Name);
         builder.Services.AddOptions<SchedulerOptions>().BindConfiguration("CloudPortal:Scheduler");
         builder.AddConsumers(bus => bus.AddConsumer<ComputeNodeReportedConsumer>(typeof(ComputeNodeReportedConsumerDefinition)));
+        builder.AddCloudPortalAuthentication();
         return builder;
     }
 
     /// <summary>The Scheduler talks over the bus only; its admin endpoints arrive with placement.</summary>
-    public static WebApplication MapSchedulerModule(this WebApplication app) => app;
+    public static WebApplication MapSchedulerModule(this WebApplication app)
+    {
+        app.MapModuleApi("/scheduler/v1").MapHosts();
+        return app;
+    }
 }

@@ -38,6 +38,7 @@ internal static class Modules
         }
         if (selected.Count == 0)
             throw new StartupException($"name at least one module to serve: {string.Join(", ", All.Select(m => m.Name))}");
-        return selected;
+        // Catalog order: Identity first, so the modules after it validate tokens in-process.
+        return All.Where(selected.Contains).ToList();
     }
 }

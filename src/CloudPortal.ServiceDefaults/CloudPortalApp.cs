@@ -53,6 +53,11 @@ public static class CloudPortalApp
     {
         app.UseCloudPortalProblemDetails();
         app.UseRouting();
+        if (app.Services.GetService<Microsoft.AspNetCore.Authentication.IAuthenticationSchemeProvider>() is not null)
+        {
+            app.UseAuthentication();
+            app.UseAuthorization();
+        }
         app.MapHealthEndpoints();
         return app;
     }

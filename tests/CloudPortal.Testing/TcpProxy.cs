@@ -34,7 +34,15 @@ public sealed class TcpProxy : IAsyncDisposable
         _listener = null;
         foreach (var connection in _connections.Keys)
         {
-            connection.Client.LingerState = new LingerOption(true, 0);
+            try
+            {
+                // Reset rather than close, as a vanished broker would.
+                connection.Client?.LingerState = new LingerOption(true, 0);
+            }
+            catch (Exception ex) when (ex is ObjectDisposedException or SocketException)
+            {
+                // Its pump closed it meanwhile.
+            }
             connection.Dispose();
         }
         _connections.Clear();

@@ -1,4 +1,6 @@
 using System.Globalization;
+using CloudPortal.Identity;
+using CloudPortal.Identity.Bootstrap;
 using CloudPortal.Scheduler;
 using CloudPortal.Scheduler.Data;
 using CloudPortal.Scheduler.Hosts;
@@ -24,6 +26,27 @@ internal static class AdminCommands
         foreach (var migration in applied)
             await output.WriteLineAsync($"applied {migration}");
         await output.WriteLineAsync($"{modules.Count} module database(s) up to date ({applied.Count} migration(s) applied)");
+    }
+
+    /// <summary>
+    /// Creates the cloud admin (user <c>admin</c>, project <c>admin</c>) with a random password, shown once and
+    /// saved to a file only its owner can read. Does nothing if a cloud admin exists.
+    /// </summary>
+    public static async Task BootstrapAsync(HostSettings settings, TextWriter output, CancellationToken cancellationToken)
+    {
+        await using var app = await BuildAsync(settings, Modules.Named([IdentityModule.Name]), cancellationToken);
+        await app.Services.MigrateModuleDatabasesAsync(cancellationToken);
+        var seeder = app.Services.GetRequiredService<IdentitySeeder>();
+        await seeder.SeedAsync(cancellationToken);
+        var result = await seeder.EnsureCloudAdminAsync(cancellationToken);
+        if (result.Password is null)
+        {
+            await output.WriteLineAsync("a cloud admin already exists; nothing to do");
+            return;
+        }
+        await output.WriteLineAsync($"created the cloud admin '{result.AdminUserName}' (project '{IdentitySeeder.AdminProjectName}')");
+        await output.WriteLineAsync($"password: {result.Password}");
+        await output.WriteLineAsync($"it is shown once and saved to {result.PasswordFile} (mode 0600); the service client secret is in {result.ServiceSecretFile}");
     }
 
     /// <summary>Prints the compute nodes the Scheduler knows, with their last heartbeat.</summary>

@@ -17,7 +17,13 @@ internal static class CloudPortalCommandLine
     public static RootCommand Create(Func<Func<CancellationToken, Task>, CancellationToken, Task<int>> run)
     {
         var allInOne = new Command("all-in-one", "Every module and a local compute agent in one process (SQLite and the in-memory bus unless configured otherwise)");
-        allInOne.SetAction((result, ct) => run(token => ModuleHost.RunAsync(Settings(result), Modules.All, withAgent: true, token), ct));
+        allInOne.SetAction((result, ct) =>
+        {
+            var settings = Settings(result);
+            // One command gives a usable cloud: the first start creates the cloud admin.
+            settings.Overrides.TryAdd("CloudPortal:Identity:BootstrapOnStart", "true");
+            return run(token => ModuleHost.RunAsync(settings, Modules.All, withAgent: true, token), ct);
+        });
 
         var modules = new Argument<string[]>("modules") { Description = $"Modules to host: {string.Join(", ", Modules.All.Select(m => m.Name))}", Arity = ArgumentArity.ZeroOrMore };
         var serve = new Command("serve", "Host the named modules only (one or more per process in a distributed install)") { modules };
@@ -45,7 +51,10 @@ internal static class CloudPortalCommandLine
         var hosts = new Command("hosts", "List the compute nodes the Scheduler knows, with their last heartbeat");
         hosts.SetAction((result, ct) => run(token => AdminCommands.HostsAsync(Settings(result), Console.Out, token), ct));
 
-        var admin = new Command("admin", "Operator tasks") { migrate, hosts };
+        var bootstrap = new Command("bootstrap", "Create the cloud admin with a random password (shown once, saved to <data-dir>/admin-password)");
+        bootstrap.SetAction((result, ct) => run(token => AdminCommands.BootstrapAsync(Settings(result), Console.Out, token), ct));
+
+        var admin = new Command("admin", "Operator tasks") { bootstrap, migrate, hosts };
 
         return new RootCommand("CloudPortal: a self-service private cloud on libvirt/KVM")
         {

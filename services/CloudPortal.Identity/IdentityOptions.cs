@@ -1,0 +1,29 @@
+namespace CloudPortal.Identity;
+
+/// <summary>The <c>CloudPortal:Identity</c> section, as the Identity module reads it.</summary>
+public sealed class IdentityModuleOptions
+{
+    public const string Section = "CloudPortal:Identity";
+
+    /// <summary>The issuer URL when it must be fixed (behind a proxy, several replicas); else the request's base URL.</summary>
+    public string? Issuer { get; set; }
+
+    /// <summary>Where the token signing and encryption keys live (default <c>{data-dir}/identity-keys</c>; share it between replicas).</summary>
+    public string? KeysPath { get; set; }
+
+    /// <summary>Redirect URIs of the portal's OIDC client; default: <c>{url}/signin-oidc</c> for every <c>--urls</c> address.</summary>
+    public List<string> PortalRedirectUris { get; set; } = [];
+
+    /// <summary>Secret of the <c>cloudportal-service</c> client (modules, agents); generated into the data directory when empty.</summary>
+    public string? ServiceClientSecret { get; set; }
+
+    /// <summary>Create the cloud admin on start when none exists (all-in-one sets this).</summary>
+    public bool BootstrapOnStart { get; set; }
+
+    /// <summary>Allow plain HTTP (all-in-one on loopback, tests). Put TLS in front of Identity in production.</summary>
+    public bool AllowHttp { get; set; } = true;
+
+    public TimeSpan AccessTokenLifetime { get; set; } = TimeSpan.FromMinutes(15);
+
+    public TimeSpan RefreshTokenLifetime { get; set; } = TimeSpan.FromDays(14);
+}

@@ -1,0 +1,69 @@
+using CloudPortal.Identity.Audit;
+using CloudPortal.Identity.Data;
+using CloudPortal.ServiceDefaults.Errors;
+using CloudPortal.ServiceDefaults.Security;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.EntityFrameworkCore;
+
+namespace CloudPortal.Identity.Projects;
+
+public sealed record MemberView(Guid UserId, string UserName, string Role);
+
+public sealed record AssignRole(string? Role);
+
+/// <summary>Role assignments: readers may see who is in their project; project admins (and cloud admins) change it.</summary>
+public static class MembersApi
+{
+    public static RouteGroupBuilder MapMembers(this RouteGroupBuilder api)
+    {
+        api.MapGet("/projects/{projectId:guid}/members", List).RequireAuthorization(CloudPolicies.Reader);
+        api.MapPut("/projects/{projectId:guid}/members/{userId:guid}", Assign).RequireAuthorization(CloudPolicies.Admin);
+        api.MapDelete("/projects/{projectId:guid}/members/{userId:guid}", Revoke).RequireAuthorization(CloudPolicies.Admin);
+        return api;
+    }
+
+    private static async Task<IResult> List(Guid projectId, HttpContext http, IdentityModuleDbContext db)
+    {
+        if (!await db.Projects.AnyAsync(p => p.Id == projectId, http.RequestAborted))
+            return ProjectsApi.NotFound(projectId);
+        var members = await db.RoleAssignments.AsNoTracking()
+            .Where(a => a.ProjectId == projectId)
+            .Join(db.Users, a => a.UserId, u => u.Id, (a, u) => new { u.Id, u.UserName, a.Role })
+            .OrderBy(m => m.UserName).ToListAsync(http.RequestAborted);
+        return TypedResults.Ok(members.Select(m => new MemberView(m.Id, m.UserName!, m.Role.ToString().ToLowerInvariant())));
+    }
+
+    private static async Task<IResult> Assign(Guid projectId, Guid userId, AssignRole body, HttpContext http, IdentityModuleDbContext db, AuditLog audit, TimeProvider time)
+    {
+        if (!Enum.TryParse<ProjectRole>(body.Role, ignoreCase: true, out var role) || !Enum.IsDefined(role) || int.TryParse(body.Role, out _))
+            return Problems.BadRequest("invalid_role", "Invalid role", "The role must be one of: reader, member, admin.");
+        if (!await db.Projects.AnyAsync(p => p.Id == projectId, http.RequestAborted))
+            return ProjectsApi.NotFound(projectId);
+        var user = await db.Users.AsNoTracking().SingleOrDefaultAsync(u => u.Id == userId, http.RequestAborted);
+        if (user is null)
+            return Problems.NotFound("user_not_found", "User not found", $"No user {userId}.");
+
+        var assignment = await db.RoleAssignments.SingleOrDefaultAsync(a => a.ProjectId == projectId && a.UserId == userId, http.RequestAborted);
+        if (assignment is null)
+            db.RoleAssignments.Add(assignment = new RoleAssignment { ProjectId = projectId, UserId = userId, Role = role, AssignedAt = time.GetUtcNow().UtcDateTime });
+        else
+            assignment.Role = role;
+        audit.Record("role.assigned", success: true, target: user.UserName, projectId: projectId, detail: $"role={role.ToString().ToLowerInvariant()}");
+        await db.SaveChangesAsync(http.RequestAborted);
+        return TypedResults.Ok(new MemberView(userId, user.UserName!, role.ToString().ToLowerInvariant()));
+    }
+
+    private static async Task<IResult> Revoke(Guid projectId, Guid userId, HttpContext http, IdentityModuleDbContext db, AuditLog audit)
+    {
+        var assignment = await db.RoleAssignments.SingleOrDefaultAsync(a => a.ProjectId == projectId && a.UserId == userId, http.RequestAborted);
+        if (assignment is null)
+            return Problems.NotFound("member_not_found", "Not a member", $"User {userId} has no role in project {projectId}.");
+        var userName = await db.Users.Where(u => u.Id == userId).Select(u => u.UserName).SingleOrDefaultAsync(http.RequestAborted);
+        db.RoleAssignments.Remove(assignment);
+        audit.Record("role.revoked", success: true, target: userName, projectId: projectId, detail: $"role={assignment.Role.ToString().ToLowerInvariant()}");
+        await db.SaveChangesAsync(http.RequestAborted);
+        return TypedResults.NoContent();
+    }
+}

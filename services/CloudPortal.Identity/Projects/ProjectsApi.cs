@@ -1,0 +1,104 @@
+using System.Text.RegularExpressions;
+using CloudPortal.Identity.Audit;
+using CloudPortal.Identity.Data;
+using CloudPortal.ServiceDefaults.Errors;
+using CloudPortal.ServiceDefaults.Security;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.EntityFrameworkCore;
+
+namespace CloudPortal.Identity.Projects;
+
+public sealed record ProjectView(Guid Id, string Name, string? Description, bool Enabled, DateTime CreatedAt, string? Role);
+
+public sealed record CreateProject(string? Name, string? Description);
+
+public sealed record UpdateProject(string? Description, bool? Enabled);
+
+public static partial class ProjectsApi
+{
+    public static RouteGroupBuilder MapProjects(this RouteGroupBuilder api)
+    {
+        api.MapGet("/projects", List);
+        api.MapPost("/projects", Create).RequireAuthorization(CloudPolicies.CloudAdmin);
+        api.MapGet("/projects/{projectId:guid}", Get).RequireAuthorization(CloudPolicies.Reader);
+        api.MapPatch("/projects/{projectId:guid}", Update).RequireAuthorization(CloudPolicies.CloudAdmin);
+        api.MapDelete("/projects/{projectId:guid}", Delete).RequireAuthorization(CloudPolicies.CloudAdmin);
+        return api;
+    }
+
+    /// <summary>A cloud admin sees every project; anyone else the projects they hold a role in.</summary>
+    private static async Task<IResult> List(HttpContext http, IdentityModuleDbContext db)
+    {
+        var caller = Caller.From(http);
+        var mine = caller.Projects.ToList();
+        var projects = await db.Projects.AsNoTracking()
+            .Where(p => caller.IsCloudAdmin || mine.Contains(p.Id))
+            .OrderBy(p => p.Name).ToListAsync(http.RequestAborted);
+        return TypedResults.Ok(projects.Select(p => View(p, caller)));
+    }
+
+    private static async Task<IResult> Create(CreateProject body, HttpContext http, IdentityModuleDbContext db, AuditLog audit, TimeProvider time)
+    {
+        var name = body.Name?.Trim() ?? "";
+        if (!ValidName().IsMatch(name))
+            return Problems.BadRequest("invalid_project_name", "Invalid project name", "A project name is 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit.");
+        if (await db.Projects.AnyAsync(p => p.Name == name, http.RequestAborted))
+            return Problems.Conflict("project_name_taken", "Project name taken", $"A project named '{name}' already exists.");
+
+        var project = new Project { Id = Guid.NewGuid(), Name = name, Description = body.Description?.Trim(), CreatedAt = time.GetUtcNow().UtcDateTime };
+        db.Projects.Add(project);
+        audit.Record("project.created", success: true, target: name, projectId: project.Id);
+        try
+        {
+            await db.SaveChangesAsync(http.RequestAborted);
+        }
+        catch (DbUpdateException)
+        {
+            return Problems.Conflict("project_name_taken", "Project name taken", $"A project named '{name}' already exists.");
+        }
+        return TypedResults.Created($"/identity/v1/projects/{project.Id}", View(project, Caller.From(http)));
+    }
+
+    private static async Task<IResult> Get(Guid projectId, HttpContext http, IdentityModuleDbContext db)
+    {
+        var project = await db.Projects.AsNoTracking().SingleOrDefaultAsync(p => p.Id == projectId, http.RequestAborted);
+        return project is null ? NotFound(projectId) : TypedResults.Ok(View(project, Caller.From(http)));
+    }
+
+    private static async Task<IResult> Update(Guid projectId, UpdateProject body, HttpContext http, IdentityModuleDbContext db, AuditLog audit)
+    {
+        var project = await db.Projects.SingleOrDefaultAsync(p => p.Id == projectId, http.RequestAborted);
+        if (project is null)
+            return NotFound(projectId);
+        if (body.Description is not null)
+            project.Description = body.Description.Trim();
+        if (body.Enabled is { } enabled)
+            project.Enabled = enabled;
+        audit.Record("project.updated", success: true, target: project.Name, projectId: projectId,
+            detail: body.Enabled is null ? null : $"enabled={body.Enabled}");
+        await db.SaveChangesAsync(http.RequestAborted);
+        return TypedResults.Ok(View(project, Caller.From(http)));
+    }
+
+    private static async Task<IResult> Delete(Guid projectId, HttpContext http, IdentityModuleDbContext db, AuditLog audit)
+    {
+        var project = await db.Projects.SingleOrDefaultAsync(p => p.Id == projectId, http.RequestAborted);
+        if (project is null)
+            return NotFound(projectId);
+        db.Projects.Remove(project);
+        audit.Record("project.deleted", success: true, target: project.Name, projectId: projectId);
+        await db.SaveChangesAsync(http.RequestAborted);
+        return TypedResults.NoContent();
+    }
+
+    internal static IResult NotFound(Guid projectId) =>
+        Problems.NotFound("project_not_found", "Project not found", $"No project {projectId}.");
+
+    private static ProjectView View(Project p, Caller caller) =>
+        new(p.Id, p.Name, p.Description, p.Enabled, p.CreatedAt, caller.RoleIn(p.Id)?.ToString().ToLowerInvariant());
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+    private static partial Regex ValidName();
+}

@@ -1,0 +1,128 @@
+using System.Text.Json;
+using CloudPortal.Contracts.Identity;
+using CloudPortal.Identity.Audit;
+using CloudPortal.Identity.Data;
+using CloudPortal.Identity.Projects;
+using CloudPortal.ServiceDefaults.Errors;
+using CloudPortal.ServiceDefaults.Outbox;
+using CloudPortal.ServiceDefaults.Security;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.EntityFrameworkCore;
+
+namespace CloudPortal.Identity.Quotas;
+
+/// <summary>One row of the quota view. Usage columns are filled by the owning modules (null until they report).</summary>
+public sealed record QuotaLine(string Resource, long Limit, long Default, bool Overridden, long? InUse, long? Reserved);
+
+public sealed record ProjectQuota(Guid ProjectId, IReadOnlyList<QuotaLine> Resources);
+
+/// <summary>The limit is a JSON element so a malformed value gets its own error code, not a generic binding failure.</summary>
+public sealed record SetLimit(JsonElement Limit);
+
+public static class QuotasApi
+{
+    /// <summary>Upper bound of a limit: what JSON numbers carry exactly.</summary>
+    private const long MaxLimit = 1L << 53;
+
+    public static RouteGroupBuilder MapQuotas(this RouteGroupBuilder api)
+    {
+        api.MapGet("/projects/{projectId:guid}/quota", Get).RequireAuthorization(CloudPolicies.Reader);
+        api.MapPut("/projects/{projectId:guid}/quota/{resource}", Override).RequireAuthorization(CloudPolicies.CloudAdmin);
+        api.MapDelete("/projects/{projectId:guid}/quota/{resource}", RemoveOverride).RequireAuthorization(CloudPolicies.CloudAdmin);
+        api.MapGet("/quota-defaults", Defaults);
+        api.MapPut("/quota-defaults/{resource}", SetDefault).RequireAuthorization(CloudPolicies.CloudAdmin);
+        return api;
+    }
+
+    private static async Task<IResult> Get(Guid projectId, HttpContext http, IdentityModuleDbContext db)
+    {
+        if (!await db.Projects.AnyAsync(p => p.Id == projectId, http.RequestAborted))
+            return ProjectsApi.NotFound(projectId);
+        var defaults = await db.QuotaDefaults.AsNoTracking().ToDictionaryAsync(d => d.Resource, d => d.Limit, http.RequestAborted);
+        var overrides = await db.QuotaOverrides.AsNoTracking().Where(o => o.ProjectId == projectId).ToDictionaryAsync(o => o.Resource, o => o.Limit, http.RequestAborted);
+        var lines = QuotaResources.Defaults.Keys.Select(resource =>
+        {
+            var fallback = defaults.GetValueOrDefault(resource, QuotaResources.Defaults[resource]);
+            return overrides.TryGetValue(resource, out var limit)
+                ? new QuotaLine(resource, limit, fallback, true, null, null)
+                : new QuotaLine(resource, fallback, fallback, false, null, null);
+        }).ToList();
+        return TypedResults.Ok(new ProjectQuota(projectId, lines));
+    }
+
+    private static async Task<IResult> Override(Guid projectId, string resource, SetLimit body, HttpContext http, IdentityModuleDbContext db, AuditLog audit, TimeProvider time)
+    {
+        if (Validate(resource, body) is { } problem)
+            return problem;
+        if (!await db.Projects.AnyAsync(p => p.Id == projectId, http.RequestAborted))
+            return ProjectsApi.NotFound(projectId);
+        var limit = body.Limit.GetInt64();
+        var row = await db.QuotaOverrides.SingleOrDefaultAsync(o => o.ProjectId == projectId && o.Resource == resource, http.RequestAborted);
+        if (row is null)
+            db.QuotaOverrides.Add(new QuotaOverride { ProjectId = projectId, Resource = resource, Limit = limit });
+        else
+            row.Limit = limit;
+        // Lowering a limit never destroys anything: owners block new resources only.
+        db.Outbox.Publish(new ProjectQuotaChanged(projectId, resource, limit, time.GetUtcNow()));
+        audit.Record("quota.changed", success: true, target: resource, projectId: projectId, detail: $"limit={limit}");
+        await db.SaveChangesAsync(http.RequestAborted);
+        return TypedResults.Ok(new QuotaLine(resource, limit, await DefaultOf(db, resource, http.RequestAborted), true, null, null));
+    }
+
+    private static async Task<IResult> RemoveOverride(Guid projectId, string resource, HttpContext http, IdentityModuleDbContext db, AuditLog audit, TimeProvider time)
+    {
+        if (!QuotaResources.Defaults.ContainsKey(resource))
+            return UnknownResource(resource);
+        var row = await db.QuotaOverrides.SingleOrDefaultAsync(o => o.ProjectId == projectId && o.Resource == resource, http.RequestAborted);
+        if (row is null)
+            return Problems.NotFound("quota_override_not_found", "No override", $"Project {projectId} uses the default limit for {resource}.");
+        db.QuotaOverrides.Remove(row);
+        var fallback = await DefaultOf(db, resource, http.RequestAborted);
+        db.Outbox.Publish(new ProjectQuotaChanged(projectId, resource, fallback, time.GetUtcNow()));
+        audit.Record("quota.reset", success: true, target: resource, projectId: projectId, detail: $"limit={fallback}");
+        await db.SaveChangesAsync(http.RequestAborted);
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<IResult> Defaults(HttpContext http, IdentityModuleDbContext db)
+    {
+        var defaults = await db.QuotaDefaults.AsNoTracking().ToDictionaryAsync(d => d.Resource, d => d.Limit, http.RequestAborted);
+        return TypedResults.Ok(QuotaResources.Defaults.Keys.ToDictionary(r => r, r => defaults.GetValueOrDefault(r, QuotaResources.Defaults[r])));
+    }
+
+    private static async Task<IResult> SetDefault(string resource, SetLimit body, HttpContext http, IdentityModuleDbContext db, AuditLog audit, TimeProvider time)
+    {
+        if (Validate(resource, body) is { } problem)
+            return problem;
+        var limit = body.Limit.GetInt64();
+        var row = await db.QuotaDefaults.SingleOrDefaultAsync(d => d.Resource == resource, http.RequestAborted);
+        if (row is null)
+            db.QuotaDefaults.Add(new QuotaDefault { Resource = resource, Limit = limit });
+        else
+            row.Limit = limit;
+        db.Outbox.Publish(new ProjectQuotaChanged(null, resource, limit, time.GetUtcNow()));
+        audit.Record("quota.default_changed", success: true, target: resource, detail: $"limit={limit}");
+        await db.SaveChangesAsync(http.RequestAborted);
+        return TypedResults.Ok(new QuotaLine(resource, limit, limit, false, null, null));
+    }
+
+    private static IResult? Validate(string resource, SetLimit body)
+    {
+        if (!QuotaResources.Defaults.ContainsKey(resource))
+            return UnknownResource(resource);
+        if (body.Limit.ValueKind != JsonValueKind.Number || !body.Limit.TryGetInt64(out var limit) || limit < 0 || limit > MaxLimit)
+            return Problems.BadRequest("invalid_quota_value", "Invalid quota value",
+                $"'limit' must be a whole number from 0 to {MaxLimit}; got {(body.Limit.ValueKind == JsonValueKind.Undefined ? "nothing" : body.Limit.GetRawText())}. There is no 'unlimited'.");
+        return null;
+    }
+
+    private static ProblemHttpResult UnknownResource(string resource) =>
+        Problems.BadRequest("unknown_quota_resource", "Unknown quota resource", $"'{resource}' is not a quota resource; known: {string.Join(", ", QuotaResources.Defaults.Keys)}.");
+
+    private static async Task<long> DefaultOf(IdentityModuleDbContext db, string resource, CancellationToken cancellationToken) =>
+        await db.QuotaDefaults.Where(d => d.Resource == resource).Select(d => (long?)d.Limit).SingleOrDefaultAsync(cancellationToken)
+            ?? QuotaResources.Defaults[resource];
+}

@@ -1,0 +1,142 @@
+using CloudPortal.Identity.Audit;
+using CloudPortal.Identity.Data;
+using CloudPortal.ServiceDefaults.Errors;
+using CloudPortal.ServiceDefaults.Security;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.EntityFrameworkCore;
+
+namespace CloudPortal.Identity.Users;
+
+public sealed record UserView(Guid Id, string UserName, string? Email, string? DisplayName, bool CloudAdmin, bool LockedOut, DateTime CreatedAt);
+
+public sealed record MyProject(Guid Id, string Name, string Role);
+
+public sealed record Me(Guid Id, string UserName, string? DisplayName, bool CloudAdmin, IReadOnlyList<MyProject> Projects);
+
+public sealed record CreateUser(string? UserName, string? Password, string? Email, string? DisplayName, bool CloudAdmin = false);
+
+public sealed record ChangePassword(string? CurrentPassword, string? NewPassword);
+
+public static class UsersApi
+{
+    public static RouteGroupBuilder MapUsers(this RouteGroupBuilder api)
+    {
+        api.MapGet("/users", List).RequireAuthorization(CloudPolicies.CloudAdmin);
+        api.MapPost("/users", Create).RequireAuthorization(CloudPolicies.CloudAdmin);
+        api.MapGet("/users/me", GetMe);
+        api.MapPost("/users/me/password", ChangeMyPassword);
+        api.MapGet("/users/{userId:guid}", Get).RequireAuthorization(CloudPolicies.CloudAdmin);
+        api.MapDelete("/users/{userId:guid}", Delete).RequireAuthorization(CloudPolicies.CloudAdmin);
+        api.MapPost("/users/{userId:guid}/unlock", Unlock).RequireAuthorization(CloudPolicies.CloudAdmin);
+        return api;
+    }
+
+    private static async Task<IResult> List(HttpContext http, IdentityModuleDbContext db)
+    {
+        var users = await db.Users.AsNoTracking().OrderBy(u => u.UserName).ToListAsync(http.RequestAborted);
+        return TypedResults.Ok(users.Select(View));
+    }
+
+    private static async Task<IResult> Create(CreateUser body, HttpContext http, UserManager<CloudUser> users, IdentityModuleDbContext db, AuditLog audit, TimeProvider time)
+    {
+        if (string.IsNullOrWhiteSpace(body.UserName) || string.IsNullOrEmpty(body.Password))
+            return Problems.BadRequest("invalid_request_body", "Missing fields", "Both userName and password are required.");
+        var user = new CloudUser
+        {
+            UserName = body.UserName.Trim(),
+            Email = string.IsNullOrWhiteSpace(body.Email) ? null : body.Email.Trim(),
+            DisplayName = body.DisplayName?.Trim(),
+            IsCloudAdmin = body.CloudAdmin,
+            CreatedAt = time.GetUtcNow().UtcDateTime,
+        };
+        var result = await users.CreateAsync(user, body.Password);
+        if (!result.Succeeded)
+            return IdentityProblem(result, user.UserName);
+        audit.Record("user.created", success: true, target: user.UserName, detail: body.CloudAdmin ? "cloud_admin=true" : null);
+        await db.SaveChangesAsync(http.RequestAborted);
+        return TypedResults.Created($"/identity/v1/users/{user.Id}", View(user));
+    }
+
+    private static async Task<IResult> Get(Guid userId, HttpContext http, IdentityModuleDbContext db)
+    {
+        var user = await db.Users.AsNoTracking().SingleOrDefaultAsync(u => u.Id == userId, http.RequestAborted);
+        return user is null ? UserNotFound(userId) : TypedResults.Ok(View(user));
+    }
+
+    private static async Task<IResult> GetMe(HttpContext http, IdentityModuleDbContext db)
+    {
+        if (Caller.From(http).UserId is not { } id)
+            return Problems.Forbidden("user_required", "Not a user", "This endpoint describes a signed-in user; service tokens have none.");
+        var user = await db.Users.AsNoTracking().SingleOrDefaultAsync(u => u.Id == id, http.RequestAborted);
+        if (user is null)
+            return UserNotFound(id);
+        var projects = await db.RoleAssignments.AsNoTracking().Where(a => a.UserId == id)
+            .Join(db.Projects, a => a.ProjectId, p => p.Id, (a, p) => new { p.Id, p.Name, a.Role })
+            .OrderBy(p => p.Name).ToListAsync(http.RequestAborted);
+        return TypedResults.Ok(new Me(user.Id, user.UserName!, user.DisplayName, user.IsCloudAdmin,
+            projects.Select(p => new MyProject(p.Id, p.Name, p.Role.ToString().ToLowerInvariant())).ToList()));
+    }
+
+    private static async Task<IResult> ChangeMyPassword(ChangePassword body, HttpContext http, UserManager<CloudUser> users, IdentityModuleDbContext db, AuditLog audit)
+    {
+        if (Caller.From(http).UserId is not { } id || await users.FindByIdAsync(id.ToString()) is not { } user)
+            return Problems.Forbidden("user_required", "Not a user", "Only a signed-in user can change their password.");
+        if (string.IsNullOrEmpty(body.CurrentPassword) || string.IsNullOrEmpty(body.NewPassword))
+            return Problems.BadRequest("invalid_request_body", "Missing fields", "Both currentPassword and newPassword are required.");
+        var result = await users.ChangePasswordAsync(user, body.CurrentPassword, body.NewPassword);
+        audit.Record("password.changed", result.Succeeded, target: user.UserName,
+            detail: result.Succeeded ? null : string.Join(' ', result.Errors.Select(e => e.Code)));
+        await db.SaveChangesAsync(http.RequestAborted);
+        return result.Succeeded ? TypedResults.NoContent() : IdentityProblem(result, user.UserName!);
+    }
+
+    private static async Task<IResult> Delete(Guid userId, HttpContext http, UserManager<CloudUser> users, IdentityModuleDbContext db, AuditLog audit)
+    {
+        if (Caller.From(http).UserId == userId)
+            return Problems.Conflict("cannot_delete_self", "Cannot delete yourself", "Another cloud admin must delete this account.");
+        var user = await users.FindByIdAsync(userId.ToString());
+        if (user is null)
+            return UserNotFound(userId);
+        await users.DeleteAsync(user);
+        audit.Record("user.deleted", success: true, target: user.UserName);
+        await db.SaveChangesAsync(http.RequestAborted);
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<IResult> Unlock(Guid userId, HttpContext http, UserManager<CloudUser> users, IdentityModuleDbContext db, AuditLog audit)
+    {
+        var user = await users.FindByIdAsync(userId.ToString());
+        if (user is null)
+            return UserNotFound(userId);
+        await users.SetLockoutEndDateAsync(user, null);
+        await users.ResetAccessFailedCountAsync(user);
+        audit.Record("user.unlocked", success: true, target: user.UserName);
+        await db.SaveChangesAsync(http.RequestAborted);
+        return TypedResults.NoContent();
+    }
+
+    /// <summary>ASP.NET Core Identity's error codes mapped to CloudPortal's stable ones.</summary>
+    private static ProblemHttpResult IdentityProblem(IdentityResult result, string userName)
+    {
+        var codes = result.Errors.Select(e => e.Code).ToList();
+        var detail = string.Join(" ", result.Errors.Select(e => e.Description));
+        if (codes.Contains("DuplicateUserName"))
+            return Problems.Conflict("user_name_taken", "User name taken", $"A user named '{userName}' already exists.");
+        if (codes.Contains("InvalidUserName"))
+            return Problems.BadRequest("invalid_user_name", "Invalid user name", detail);
+        if (codes.Contains("PasswordMismatch"))
+            return Problems.BadRequest("wrong_password", "Wrong password", "The current password is not correct.");
+        if (codes.Any(c => c.StartsWith("Password", StringComparison.Ordinal)))
+            return Problems.BadRequest("weak_password", "Password too weak", detail);
+        return Problems.BadRequest("invalid_user", "Invalid user", detail);
+    }
+
+    private static ProblemHttpResult UserNotFound(Guid userId) => Problems.NotFound("user_not_found", "User not found", $"No user {userId}.");
+
+    private static UserView View(CloudUser u) =>
+        new(u.Id, u.UserName!, u.Email, u.DisplayName, u.IsCloudAdmin, u.LockoutEnd > DateTimeOffset.UtcNow, u.CreatedAt);
+}
