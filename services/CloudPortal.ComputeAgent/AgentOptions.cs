@@ -6,7 +6,13 @@ public sealed class AgentOptions
     public const string Section = "CloudPortal:Agent";
 
     /// <summary>This node's name in the cloud; must be unique. Defaults to the machine name.</summary>
-    public string Host { get; set; } = Environment.MachineName;
+    public string Host
+    {
+        get => string.IsNullOrWhiteSpace(_host) ? Environment.MachineName : _host;
+        set => _host = value;
+    }
+
+    private string? _host;
 
     public string Libvirt { get; set; } = "qemu:///system";
 

@@ -7,6 +7,7 @@ using CloudPortal.Identity.Projects;
 using CloudPortal.Identity.Quotas;
 using CloudPortal.Identity.Users;
 using CloudPortal.ServiceDefaults.Configuration;
+using CloudPortal.ServiceDefaults.Messaging;
 using CloudPortal.ServiceDefaults.Persistence;
 using CloudPortal.ServiceDefaults.Security;
 using Microsoft.AspNetCore.Builder;
@@ -66,7 +67,7 @@ public static class IdentityModule
             cookie.SlidingExpiration = true;
         });
 
-        var keys = ServerKeys.LoadOrCreate(options.KeysPath ?? Path.Combine(dataDir, "identity-keys"));
+        var keys = ServerKeys.LoadOrCreate(string.IsNullOrWhiteSpace(options.KeysPath) ? Path.Combine(dataDir, "identity-keys") : options.KeysPath);
         builder.Services.AddOpenIddict()
             .AddCore(core => core.UseEntityFrameworkCore().UseDbContext<IdentityModuleDbContext>())
             .AddServer(server =>
@@ -99,6 +100,7 @@ public static class IdentityModule
         builder.Services.AddScoped<TokenPrincipals>();
         builder.Services.AddSingleton<IdentitySeeder>();
         builder.Services.AddHostedService<IdentitySeedService>();
+        builder.AddConsumers(bus => bus.AddConsumer<VerifyEc2SignatureConsumer>());
         builder.Services.AddControllersWithViews().AddApplicationPart(typeof(IdentityModule).Assembly);
         return builder;
     }

@@ -18,7 +18,7 @@ internal static class ModuleHost
         var options = builder.Configuration.GetCloudPortalOptions();
         if (withAgent && modules.Count == 0 && !options.Bus.UsesRabbitMq)
             throw new StartupException("the agent reaches the Scheduler over RabbitMQ: set CloudPortal:Bus:RabbitMq (or run `cloudportal all-in-one`, which includes a local agent)");
-        await Preflight.CheckAsync(options, needsDatabase: modules.Count > 0, cancellationToken);
+        await Preflight.CheckAsync(options, needsDatabase: modules.Count > 0, cancellationToken: cancellationToken);
         Preflight.EnsureCanListen(builder.Configuration["urls"]);
 
         foreach (var module in modules)

@@ -34,7 +34,8 @@ public static class CloudPortalApp
             if (!File.Exists(configFile))
                 throw new StartupException($"configuration file '{configFile}' does not exist");
             // Above appsettings.json, below environment variables.
-            var environmentIndex = builder.Configuration.Sources.ToList().FindIndex(s => s is EnvironmentVariablesConfigurationSource);
+            // The unprefixed environment source (the ASPNETCORE_/DOTNET_ ones come earlier, below appsettings.json).
+            var environmentIndex = builder.Configuration.Sources.ToList().FindLastIndex(s => s is EnvironmentVariablesConfigurationSource { Prefix: null or "" });
             var file = new JsonConfigurationSource { Path = Path.GetFullPath(configFile), Optional = false };
             file.ResolveFileProvider();
             builder.Configuration.Sources.Insert(Math.Max(environmentIndex, 0), file);

@@ -44,7 +44,7 @@ public sealed partial class NodeCapacityProbe(IOptions<AgentOptions> options, IC
     }
 
     private string InstancesPath() =>
-        options.Value.InstancesPath ?? Path.Combine(configuration.GetCloudPortalOptions().FullDataDir, "instances");
+        string.IsNullOrWhiteSpace(options.Value.InstancesPath) ? Path.Combine(configuration.GetCloudPortalOptions().FullDataDir, "instances") : options.Value.InstancesPath;
 
     /// <summary>Size of the filesystem holding <paramref name="path"/> (the longest mount point that contains it).</summary>
     private static long DiskGb(string path)

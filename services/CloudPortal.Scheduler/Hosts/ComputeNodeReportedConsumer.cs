@@ -2,21 +2,39 @@ using CloudPortal.Contracts.Scheduler;
 using CloudPortal.Scheduler.Data;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace CloudPortal.Scheduler.Hosts;
 
-/// <summary>Keeps the latest report of every compute node. Idempotent by its natural guard: an older report changes nothing.</summary>
-public sealed class ComputeNodeReportedConsumer(SchedulerDbContext db) : IConsumer<ComputeNodeReported>
+/// <summary>
+/// Keeps the latest report of every compute node. Idempotent by its natural guard: an older report changes nothing.
+/// A report only touches what the agent reports; reserved amounts, ratios, zone and enabled stay as the admin set them.
+/// </summary>
+public sealed class ComputeNodeReportedConsumer(SchedulerDbContext db, IOptions<SchedulerOptions> options) : IConsumer<ComputeNodeReported>
 {
+    private const int Attempts = 5;
+
     public async Task Consume(ConsumeContext<ComputeNodeReported> context)
     {
         var report = context.Message;
-        var node = await db.ComputeNodes.SingleOrDefaultAsync(n => n.Host == report.Host, context.CancellationToken);
-        if (node is null)
-            db.ComputeNodes.Add(ComputeNode.Register(report));
-        else if (!node.Apply(report))
-            return;
-        await db.SaveChangesAsync(context.CancellationToken);
+        for (var attempt = 1; ; attempt++)
+        {
+            var node = await db.ComputeNodes.SingleOrDefaultAsync(n => n.Host == report.Host, context.CancellationToken);
+            if (node is null)
+                db.ComputeNodes.Add(ComputeNode.Register(report, options.Value.DefaultAvailabilityZone));
+            else if (!node.Apply(report))
+                return;
+            try
+            {
+                await db.SaveChangesAsync(context.CancellationToken);
+                return;
+            }
+            catch (DbUpdateConcurrencyException) when (attempt < Attempts)
+            {
+                // A claim or an admin change moved the node's generation since we read it: read it again.
+                db.ChangeTracker.Clear();
+            }
+        }
     }
 }
 

@@ -25,7 +25,8 @@ internal static class AdminCommands
         var applied = await app.Services.MigrateModuleDatabasesAsync(cancellationToken);
         foreach (var migration in applied)
             await output.WriteLineAsync($"applied {migration}");
-        await output.WriteLineAsync($"{modules.Count} module database(s) up to date ({applied.Count} migration(s) applied)");
+        var databases = app.Services.GetServices<ModuleDatabase>().Count();
+        await output.WriteLineAsync($"{databases} module database(s) up to date ({applied.Count} migration(s) applied)");
     }
 
     /// <summary>
@@ -49,8 +50,86 @@ internal static class AdminCommands
         await output.WriteLineAsync($"it is shown once and saved to {result.PasswordFile} (mode 0600); the service client secret is in {result.ServiceSecretFile}");
     }
 
-    /// <summary>Prints the compute nodes the Scheduler knows, with their last heartbeat.</summary>
-    public static async Task HostsAsync(HostSettings settings, TextWriter output, CancellationToken cancellationToken)
+    /// <summary>Prints the compute nodes the Scheduler knows: state, capacity, usage and last heartbeat (and every allocation when asked).</summary>
+    public static Task HostsAsync(HostSettings settings, TextWriter output, bool allocations, CancellationToken cancellationToken) =>
+        WithSchedulerAsync(settings, async (db, scheduler) =>
+        {
+            var now = DateTime.UtcNow;
+            var hosts = await HostList.ListAsync(db, now, scheduler.NodeDownAfter, cancellationToken);
+            if (hosts.Count == 0)
+            {
+                await output.WriteLineAsync("no compute nodes have reported yet");
+                return;
+            }
+            var rows = hosts.Select(h => new[]
+            {
+                h.Host,
+                h.Up ? "up" : "down",
+                h.Enabled ? "enabled" : "disabled",
+                h.AvailabilityZone,
+                h.Simulated ? $"{h.HypervisorType} (simulated)" : $"{h.HypervisorType} {h.HypervisorVersion}".TrimEnd(),
+                h.VCpus.ToString(CultureInfo.InvariantCulture),
+                h.MemoryMb.ToString(CultureInfo.InvariantCulture),
+                h.DiskGb.ToString(CultureInfo.InvariantCulture),
+                // used/capacity, capacity = (total - reserved) x allocation ratio
+                FormattableString.Invariant($"{h.VCpu.Used}/{h.VCpu.Capacity}"),
+                FormattableString.Invariant($"{h.Memory.Used}/{h.Memory.Capacity}"),
+                FormattableString.Invariant($"{h.Disk.Used}/{h.Disk.Capacity}"),
+                h.InstanceCount.ToString(CultureInfo.InvariantCulture),
+                FormattableString.Invariant($"{h.VCpu.AllocationRatio}/{h.Memory.AllocationRatio}/{h.Disk.AllocationRatio}"),
+                FormattableString.Invariant($"{h.VCpu.Reserved}/{h.Memory.Reserved}/{h.Disk.Reserved}"),
+                h.CapacitySource,
+                h.LastHeartbeatAt.ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture),
+                $"{(int)(now - h.LastHeartbeatAt).TotalSeconds}s ago",
+                h.DisabledReason ?? "",
+            }).ToList();
+            await output.WriteAsync(Table.Format(["HOST", "STATE", "STATUS", "ZONE", "HYPERVISOR", "VCPUS", "RAM_MB", "DISK_GB", "VCPUS_USED", "RAM_MB_USED", "DISK_GB_USED",
+                "INSTANCES", "RATIOS_CPU/RAM/DISK", "RESERVED_CPU/RAM/DISK", "SOURCE", "LAST_HEARTBEAT", "AGE", "DISABLED_REASON"], rows));
+            if (!allocations)
+                return;
+            var held = await HostList.AllocationsAsync(db, cancellationToken: cancellationToken);
+            await output.WriteLineAsync();
+            await output.WriteAsync(held.Count == 0 ? $"no allocations{Environment.NewLine}" : Table.Format(["CONSUMER", "PROJECT", "HOST", "VCPUS", "RAM_MB", "DISK_GB", "SINCE"],
+                held.Select(a => new[]
+                {
+                    a.ConsumerId.ToString(), a.ProjectId.ToString(), a.Host, a.Resources.VCpus.ToString(CultureInfo.InvariantCulture),
+                    a.Resources.MemoryMb.ToString(CultureInfo.InvariantCulture), a.Resources.DiskGb.ToString(CultureInfo.InvariantCulture),
+                    a.CreatedAt.ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture),
+                }).ToList()));
+        }, cancellationToken);
+
+    /// <summary>Stops placing new instances on a host (those already there keep running).</summary>
+    public static Task HostDisableAsync(HostSettings settings, string host, string reason, TextWriter output, CancellationToken cancellationToken) =>
+        ChangeHostAsync(settings, output, db => HostAdministration.DisableAsync(db, host, reason, cancellationToken), cancellationToken);
+
+    public static Task HostEnableAsync(HostSettings settings, string host, TextWriter output, CancellationToken cancellationToken) =>
+        ChangeHostAsync(settings, output, db => HostAdministration.EnableAsync(db, host, cancellationToken), cancellationToken);
+
+    /// <summary>Sets a host's allocation ratios (the ones given; the others stay).</summary>
+    public static Task HostSetRatioAsync(HostSettings settings, string host, double? cpu, double? ram, double? disk, TextWriter output, CancellationToken cancellationToken) =>
+        cpu is null && ram is null && disk is null
+            ? throw new StartupException("give at least one of --cpu, --ram, --disk")
+            : ChangeHostAsync(settings, output, db => HostAdministration.SetAllocationRatiosAsync(db, host, cpu, ram, disk, cancellationToken), cancellationToken);
+
+    private static Task ChangeHostAsync(HostSettings settings, TextWriter output, Func<SchedulerDbContext, Task<ComputeNode>> change, CancellationToken cancellationToken) =>
+        WithSchedulerAsync(settings, async (db, _) =>
+        {
+            ComputeNode node;
+            try
+            {
+                node = await change(db);
+            }
+            catch (Exception ex) when (ex is HostNotFoundException or ArgumentException)
+            {
+                throw new StartupException(ex.Message, ex);
+            }
+            var status = node.Enabled ? "enabled" : $"disabled ({node.DisabledReason})";
+            await output.WriteLineAsync(FormattableString.Invariant(
+                $"{node.Host}: {status}, allocation ratios cpu {node.CpuAllocationRatio} ram {node.RamAllocationRatio} disk {node.DiskAllocationRatio}"));
+        }, cancellationToken);
+
+    /// <summary>Opens the Scheduler's database as configured, refusing to create or use one that was never migrated.</summary>
+    private static async Task WithSchedulerAsync(HostSettings settings, Func<SchedulerDbContext, SchedulerOptions, Task> action, CancellationToken cancellationToken)
     {
         await using var app = await BuildAsync(settings, Modules.Named([SchedulerModule.Name]), cancellationToken);
         var options = app.Configuration.GetCloudPortalOptions();
@@ -61,28 +140,7 @@ internal static class AdminCommands
         var db = scope.ServiceProvider.GetRequiredService<SchedulerDbContext>();
         if (!await db.Database.CanConnectAsync(cancellationToken) || (await db.Database.GetPendingMigrationsAsync(cancellationToken)).Any())
             throw new StartupException("the scheduler database does not exist or is not migrated: start CloudPortal with this configuration first, or run `cloudportal admin migrate`");
-
-        var downAfter = scope.ServiceProvider.GetRequiredService<IOptions<SchedulerOptions>>().Value.NodeDownAfter;
-        var now = DateTime.UtcNow;
-        var hosts = await HostList.ListAsync(db, now, downAfter, cancellationToken);
-        if (hosts.Count == 0)
-        {
-            await output.WriteLineAsync("no compute nodes have reported yet");
-            return;
-        }
-        var rows = hosts.Select(h => new[]
-        {
-            h.Host,
-            h.Up ? "up" : "down",
-            h.Simulated ? $"{h.HypervisorType} (simulated)" : $"{h.HypervisorType} {h.HypervisorVersion}".TrimEnd(),
-            h.VCpus.ToString(CultureInfo.InvariantCulture),
-            h.MemoryMb.ToString(CultureInfo.InvariantCulture),
-            h.DiskGb.ToString(CultureInfo.InvariantCulture),
-            h.CapacitySource,
-            h.LastHeartbeatAt.ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture),
-            $"{(int)(now - h.LastHeartbeatAt).TotalSeconds}s ago",
-        }).ToList();
-        await output.WriteAsync(Table.Format(["HOST", "STATE", "HYPERVISOR", "VCPUS", "RAM_MB", "DISK_GB", "SOURCE", "LAST_HEARTBEAT", "AGE"], rows));
+        await action(db, scope.ServiceProvider.GetRequiredService<IOptions<SchedulerOptions>>().Value);
     }
 
     private static async Task<WebApplication> BuildAsync(HostSettings settings, IReadOnlyList<CloudModule> modules, CancellationToken cancellationToken)
@@ -92,7 +150,7 @@ internal static class AdminCommands
         settings.Overrides.TryAdd("Logging:LogLevel:Microsoft.EntityFrameworkCore", "Error");
         var builder = CloudPortalApp.CreateBuilder("admin", settings.ConfigFile, settings.Overrides);
         var options = builder.Configuration.GetCloudPortalOptions();
-        await Preflight.CheckAsync(options, needsDatabase: true, cancellationToken);
+        await Preflight.CheckAsync(options, needsDatabase: true, needsBus: false, cancellationToken);
         foreach (var module in modules)
             module.Add(builder);
         return builder.Build();

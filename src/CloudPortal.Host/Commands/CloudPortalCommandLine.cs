@@ -48,13 +48,26 @@ internal static class CloudPortalCommandLine
             return AdminCommands.MigrateAsync(Settings(result), Modules.Named(names), Console.Out, token);
         }, ct));
 
-        var hosts = new Command("hosts", "List the compute nodes the Scheduler knows, with their last heartbeat");
-        hosts.SetAction((result, ct) => run(token => AdminCommands.HostsAsync(Settings(result), Console.Out, token), ct));
+        var withAllocations = new Option<bool>("--allocations") { Description = "Also list every allocation (instance claims) by host" };
+        var hosts = new Command("hosts", "List the compute nodes the Scheduler knows: state, capacity, usage, last heartbeat") { withAllocations };
+        hosts.SetAction((result, ct) => run(token => AdminCommands.HostsAsync(Settings(result), Console.Out, result.GetValue(withAllocations), token), ct));
+
+        var hostName = new Argument<string>("host") { Description = "The compute node, as `admin hosts` lists it" };
+        var reason = new Option<string>("--reason") { Description = "Why (shown to admins in `admin hosts`)", Required = true };
+        var hostDisable = new Command("host-disable", "Place no new instances on a host (running ones stay)") { hostName, reason };
+        hostDisable.SetAction((result, ct) => run(token => AdminCommands.HostDisableAsync(Settings(result), result.GetValue(hostName)!, result.GetValue(reason)!, Console.Out, token), ct));
+        var hostEnable = new Command("host-enable", "Place new instances on a host again") { hostName };
+        hostEnable.SetAction((result, ct) => run(token => AdminCommands.HostEnableAsync(Settings(result), result.GetValue(hostName)!, Console.Out, token), ct));
+        Option<double?> cpuRatio = new("--cpu") { Description = "vCPUs per physical CPU (default 4.0)" }, ramRatio = new("--ram") { Description = "RAM overcommit (default 1.0)" },
+            diskRatio = new("--disk") { Description = "disk overcommit (default 1.0)" };
+        var hostSetRatio = new Command("host-set-ratio", "Set a host's allocation ratios: capacity = (total - reserved) x ratio") { hostName, cpuRatio, ramRatio, diskRatio };
+        hostSetRatio.SetAction((result, ct) => run(token => AdminCommands.HostSetRatioAsync(Settings(result), result.GetValue(hostName)!,
+            result.GetValue(cpuRatio), result.GetValue(ramRatio), result.GetValue(diskRatio), Console.Out, token), ct));
 
         var bootstrap = new Command("bootstrap", "Create the cloud admin with a random password (shown once, saved to <data-dir>/admin-password)");
         bootstrap.SetAction((result, ct) => run(token => AdminCommands.BootstrapAsync(Settings(result), Console.Out, token), ct));
 
-        var admin = new Command("admin", "Operator tasks") { bootstrap, migrate, hosts };
+        var admin = new Command("admin", "Operator tasks") { bootstrap, migrate, hosts, hostDisable, hostEnable, hostSetRatio };
 
         return new RootCommand("CloudPortal: a self-service private cloud on libvirt/KVM")
         {

@@ -17,12 +17,13 @@ public static class Preflight
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
 
-    public static async Task CheckAsync(CloudPortalOptions options, bool needsDatabase, CancellationToken cancellationToken = default)
+    /// <param name="needsBus">False for admin commands, which start no bus.</param>
+    public static async Task CheckAsync(CloudPortalOptions options, bool needsDatabase, bool needsBus = true, CancellationToken cancellationToken = default)
     {
         EnsureDataDirWritable(options.FullDataDir);
         if (needsDatabase && options.Database.Provider == DatabaseProvider.Postgres)
             await CheckPostgresAsync(options, cancellationToken).ConfigureAwait(false);
-        if (options.Bus.UsesRabbitMq)
+        if (needsBus && options.Bus.UsesRabbitMq)
             await CheckRabbitMqAsync(options.Bus.RabbitMq!, cancellationToken).ConfigureAwait(false);
     }
 

@@ -23,7 +23,11 @@ public static class TelemetrySetup
         var options = builder.Configuration.GetCloudPortalOptions();
         builder.Logging.ClearProviders();
         if (string.Equals(options.LogFormat, "json", StringComparison.OrdinalIgnoreCase))
-            builder.Logging.AddJsonConsole(json => json.UseUtcTimestamp = true);
+            builder.Logging.AddJsonConsole(json =>
+            {
+                json.UseUtcTimestamp = true;
+                json.TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z' ";
+            });
         else
             builder.Logging.AddSimpleConsole(text =>
             {
@@ -47,7 +51,8 @@ public static class TelemetrySetup
                 .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation()
                 .AddRuntimeInstrumentation()
-                .AddMeter(MassTransitSource));
+                .AddMeter(MassTransitSource)
+                .AddMeter("CloudPortal.*"));
 
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
             telemetry.UseOtlpExporter();

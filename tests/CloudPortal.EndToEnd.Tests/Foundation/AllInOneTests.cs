@@ -43,6 +43,27 @@ public sealed class AllInOneTests
     }
 
     [Fact]
+    public async Task A_config_file_overrides_appsettings_and_the_environment_overrides_the_file()
+    {
+        await using var deployment = await Deployment.AllInOneAsync();
+        var fromFile = deployment.NewDirectory();
+        var fromEnvironment = deployment.NewDirectory();
+        var file = Path.Combine(deployment.NewDirectory(), "cloudportal.json");
+        await File.WriteAllTextAsync(file, $$"""{ "CloudPortal": { "DataDir": "{{fromFile}}" } }""");
+
+        var migrated = await CloudPortalProcess.RunAsync(["admin", "migrate", "scheduler", "--config", file], deployment.Environment());
+        Assert.True(migrated.ExitCode == 0, migrated.Output);
+        Assert.True(File.Exists(Path.Combine(fromFile, "scheduler.db")), "the file's DataDir beats appsettings.json");
+        Assert.Contains("1 module database(s) up to date", migrated.StandardOutput, StringComparison.Ordinal);
+
+        var environment = deployment.Environment();
+        environment["CloudPortal__DataDir"] = fromEnvironment;
+        migrated = await CloudPortalProcess.RunAsync(["admin", "migrate", "scheduler", "--config", file], environment);
+        Assert.True(migrated.ExitCode == 0, migrated.Output);
+        Assert.True(File.Exists(Path.Combine(fromEnvironment, "scheduler.db")), "the environment beats the file");
+    }
+
+    [Fact]
     public async Task Admin_hosts_on_a_data_directory_that_never_ran_says_so_and_creates_nothing()
     {
         await using var deployment = await Deployment.AllInOneAsync();

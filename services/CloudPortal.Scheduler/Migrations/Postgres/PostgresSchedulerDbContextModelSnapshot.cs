@@ -22,9 +22,94 @@ namespace CloudPortal.Scheduler.Migrations.Postgres
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
+            modelBuilder.Entity("CloudPortal.Scheduler.Aggregates.Aggregate", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Metadata")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Name")
+                        .IsUnique();
+
+                    b.ToTable("aggregates", (string)null);
+                });
+
+            modelBuilder.Entity("CloudPortal.Scheduler.Aggregates.AggregateHost", b =>
+                {
+                    b.Property<Guid>("AggregateId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Host")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)");
+
+                    b.HasKey("AggregateId", "Host");
+
+                    b.HasIndex("Host");
+
+                    b.ToTable("aggregate_hosts", (string)null);
+                });
+
+            modelBuilder.Entity("CloudPortal.Scheduler.Allocations.Allocation", b =>
+                {
+                    b.Property<Guid>("ConsumerId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<long>("DiskGb")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Host")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)");
+
+                    b.Property<long>("MemoryMb")
+                        .HasColumnType("bigint");
+
+                    b.Property<Guid>("ProjectId")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("VCpus")
+                        .HasColumnType("integer");
+
+                    b.HasKey("ConsumerId");
+
+                    b.HasIndex("Host");
+
+                    b.HasIndex("ProjectId");
+
+                    b.ToTable("allocations", (string)null);
+                });
+
             modelBuilder.Entity("CloudPortal.Scheduler.Hosts.ComputeNode", b =>
                 {
                     b.Property<string>("Host")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)");
+
+                    b.Property<string>("AvailabilityZone")
+                        .IsRequired()
                         .HasMaxLength(255)
                         .HasColumnType("character varying(255)");
 
@@ -33,15 +118,32 @@ namespace CloudPortal.Scheduler.Migrations.Postgres
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)");
 
+                    b.Property<double>("CpuAllocationRatio")
+                        .HasColumnType("double precision");
+
                     b.Property<string>("CpuModel")
                         .HasMaxLength(128)
                         .HasColumnType("character varying(128)");
 
+                    b.Property<string>("DisabledReason")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)");
+
+                    b.Property<double>("DiskAllocationRatio")
+                        .HasColumnType("double precision");
+
                     b.Property<long>("DiskGb")
                         .HasColumnType("bigint");
 
+                    b.Property<bool>("Enabled")
+                        .HasColumnType("boolean");
+
                     b.Property<DateTime>("FirstSeenAt")
                         .HasColumnType("timestamp with time zone");
+
+                    b.Property<long>("Generation")
+                        .IsConcurrencyToken()
+                        .HasColumnType("bigint");
 
                     b.Property<string>("HypervisorType")
                         .IsRequired()
@@ -52,19 +154,45 @@ namespace CloudPortal.Scheduler.Migrations.Postgres
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
 
+                    b.Property<int>("InstanceCount")
+                        .HasColumnType("integer");
+
                     b.Property<DateTime>("LastHeartbeatAt")
                         .HasColumnType("timestamp with time zone");
 
                     b.Property<long>("MemoryMb")
                         .HasColumnType("bigint");
 
+                    b.Property<double>("RamAllocationRatio")
+                        .HasColumnType("double precision");
+
+                    b.Property<long>("ReservedDiskGb")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("ReservedMemoryMb")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("ReservedVCpus")
+                        .HasColumnType("integer");
+
                     b.Property<bool>("Simulated")
                         .HasColumnType("boolean");
+
+                    b.Property<long>("UsedDiskGb")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("UsedMemoryMb")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("UsedVCpus")
+                        .HasColumnType("integer");
 
                     b.Property<int>("VCpus")
                         .HasColumnType("integer");
 
                     b.HasKey("Host");
+
+                    b.HasIndex("AvailabilityZone");
 
                     b.ToTable("compute_nodes", (string)null);
                 });
@@ -133,6 +261,29 @@ namespace CloudPortal.Scheduler.Migrations.Postgres
                     b.HasIndex("SentAt");
 
                     b.ToTable("outbox_messages", (string)null);
+                });
+
+            modelBuilder.Entity("CloudPortal.Scheduler.Aggregates.AggregateHost", b =>
+                {
+                    b.HasOne("CloudPortal.Scheduler.Aggregates.Aggregate", null)
+                        .WithMany("Hosts")
+                        .HasForeignKey("AggregateId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("CloudPortal.Scheduler.Allocations.Allocation", b =>
+                {
+                    b.HasOne("CloudPortal.Scheduler.Hosts.ComputeNode", null)
+                        .WithMany()
+                        .HasForeignKey("Host")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("CloudPortal.Scheduler.Aggregates.Aggregate", b =>
+                {
+                    b.Navigation("Hosts");
                 });
 #pragma warning restore 612, 618
         }

@@ -17,9 +17,94 @@ namespace CloudPortal.Scheduler.Migrations.Sqlite
 #pragma warning disable 612, 618
             modelBuilder.HasAnnotation("ProductVersion", "10.0.15");
 
+            modelBuilder.Entity("CloudPortal.Scheduler.Aggregates.Aggregate", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Metadata")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Name")
+                        .IsUnique();
+
+                    b.ToTable("aggregates", (string)null);
+                });
+
+            modelBuilder.Entity("CloudPortal.Scheduler.Aggregates.AggregateHost", b =>
+                {
+                    b.Property<Guid>("AggregateId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Host")
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("AggregateId", "Host");
+
+                    b.HasIndex("Host");
+
+                    b.ToTable("aggregate_hosts", (string)null);
+                });
+
+            modelBuilder.Entity("CloudPortal.Scheduler.Allocations.Allocation", b =>
+                {
+                    b.Property<Guid>("ConsumerId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("DiskGb")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Host")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("MemoryMb")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("ProjectId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("VCpus")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("ConsumerId");
+
+                    b.HasIndex("Host");
+
+                    b.HasIndex("ProjectId");
+
+                    b.ToTable("allocations", (string)null);
+                });
+
             modelBuilder.Entity("CloudPortal.Scheduler.Hosts.ComputeNode", b =>
                 {
                     b.Property<string>("Host")
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("AvailabilityZone")
+                        .IsRequired()
                         .HasMaxLength(255)
                         .HasColumnType("TEXT");
 
@@ -28,15 +113,32 @@ namespace CloudPortal.Scheduler.Migrations.Sqlite
                         .HasMaxLength(16)
                         .HasColumnType("TEXT");
 
+                    b.Property<double>("CpuAllocationRatio")
+                        .HasColumnType("REAL");
+
                     b.Property<string>("CpuModel")
                         .HasMaxLength(128)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("DisabledReason")
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT");
+
+                    b.Property<double>("DiskAllocationRatio")
+                        .HasColumnType("REAL");
+
                     b.Property<long>("DiskGb")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("Enabled")
                         .HasColumnType("INTEGER");
 
                     b.Property<DateTime>("FirstSeenAt")
                         .HasColumnType("TEXT");
+
+                    b.Property<long>("Generation")
+                        .IsConcurrencyToken()
+                        .HasColumnType("INTEGER");
 
                     b.Property<string>("HypervisorType")
                         .IsRequired()
@@ -47,19 +149,45 @@ namespace CloudPortal.Scheduler.Migrations.Sqlite
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
+                    b.Property<int>("InstanceCount")
+                        .HasColumnType("INTEGER");
+
                     b.Property<DateTime>("LastHeartbeatAt")
                         .HasColumnType("TEXT");
 
                     b.Property<long>("MemoryMb")
                         .HasColumnType("INTEGER");
 
+                    b.Property<double>("RamAllocationRatio")
+                        .HasColumnType("REAL");
+
+                    b.Property<long>("ReservedDiskGb")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("ReservedMemoryMb")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("ReservedVCpus")
+                        .HasColumnType("INTEGER");
+
                     b.Property<bool>("Simulated")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("UsedDiskGb")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("UsedMemoryMb")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("UsedVCpus")
                         .HasColumnType("INTEGER");
 
                     b.Property<int>("VCpus")
                         .HasColumnType("INTEGER");
 
                     b.HasKey("Host");
+
+                    b.HasIndex("AvailabilityZone");
 
                     b.ToTable("compute_nodes", (string)null);
                 });
@@ -126,6 +254,29 @@ namespace CloudPortal.Scheduler.Migrations.Sqlite
                     b.HasIndex("SentAt");
 
                     b.ToTable("outbox_messages", (string)null);
+                });
+
+            modelBuilder.Entity("CloudPortal.Scheduler.Aggregates.AggregateHost", b =>
+                {
+                    b.HasOne("CloudPortal.Scheduler.Aggregates.Aggregate", null)
+                        .WithMany("Hosts")
+                        .HasForeignKey("AggregateId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("CloudPortal.Scheduler.Allocations.Allocation", b =>
+                {
+                    b.HasOne("CloudPortal.Scheduler.Hosts.ComputeNode", null)
+                        .WithMany()
+                        .HasForeignKey("Host")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("CloudPortal.Scheduler.Aggregates.Aggregate", b =>
+                {
+                    b.Navigation("Hosts");
                 });
 #pragma warning restore 612, 618
         }

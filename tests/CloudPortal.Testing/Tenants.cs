@@ -1,9 +1,8 @@
 using System.Net.Http.Json;
 using System.Text.Json;
-using CloudPortal.Testing;
 using Xunit;
 
-namespace CloudPortal.Identity.Tests;
+namespace CloudPortal.Testing;
 
 /// <summary>Two projects and a user per role, made through the admin API and signed in through PKCE.</summary>
 public sealed class Tenants

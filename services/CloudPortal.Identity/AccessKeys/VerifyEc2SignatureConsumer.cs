@@ -1,0 +1,68 @@
+using CloudPortal.Contracts.Identity;
+using CloudPortal.Identity.Data;
+using CloudPortal.ServiceDefaults.Security.SigV4;
+using MassTransit;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.EntityFrameworkCore;
+
+namespace CloudPortal.Identity.AccessKeys;
+
+/// <summary>
+/// Keystone's ec2tokens: checks a SigV4 signature against the stored secret (constant-time), within AWS's
+/// 15-minute window, and answers with the principal and project the key acts for. Every refusal of a
+/// key, secret, user or membership looks the same to the caller (AuthFailure), as in AWS.
+/// </summary>
+public sealed class VerifyEc2SignatureConsumer(IdentityModuleDbContext db, IDataProtectionProvider protection, TimeProvider time)
+    : IConsumer<VerifyEc2Signature>
+{
+    /// <summary>Recording every use would write on every EC2 call; once a minute is enough to show a key is alive.</summary>
+    private static readonly TimeSpan LastUsedResolution = TimeSpan.FromMinutes(1);
+
+    public async Task Consume(ConsumeContext<VerifyEc2Signature> context)
+    {
+        var request = context.Message;
+        var now = time.GetUtcNow();
+        if (SigV4TimeWindow.Check(request.SignedAt, request.ExpiresIn, now) is { } expired)
+        {
+            await context.RespondAsync(new Ec2SignatureRejected(request.AccessKeyId, expired.Code, expired.Message));
+            return;
+        }
+
+        var key = await db.AccessKeys.SingleOrDefaultAsync(k => k.AccessKeyId == request.AccessKeyId, context.CancellationToken);
+        var verified = key is not null
+            && SigV4Scope.TryParse(request.Scope, out var scope)
+            && SigV4Signer.Verify(Unprotect(key.ProtectedSecret), request.StringToSign, scope!, request.Signature);
+        var user = verified ? await db.Users.AsNoTracking().SingleOrDefaultAsync(u => u.Id == key!.UserId, context.CancellationToken) : null;
+        // The key acts with the role its owner holds now, in a project that is still enabled.
+        var membership = user is null || user.LockoutEnd > now ? null : await db.RoleAssignments.AsNoTracking()
+            .Where(a => a.UserId == key!.UserId && a.ProjectId == key.ProjectId)
+            .Join(db.Projects.Where(p => p.Enabled), a => a.ProjectId, p => p.Id, (a, p) => new { a.Role, ProjectName = p.Name })
+            .SingleOrDefaultAsync(context.CancellationToken);
+        if (membership is null)
+        {
+            await context.RespondAsync(new Ec2SignatureRejected(request.AccessKeyId, SigV4ErrorCodes.AuthFailure, SigV4Error.AuthFailureMessage));
+            return;
+        }
+
+        if (key!.LastUsedAt is null || now.UtcDateTime - key.LastUsedAt > LastUsedResolution)
+        {
+            key.LastUsedAt = now.UtcDateTime;
+            await db.SaveChangesAsync(context.CancellationToken);
+        }
+        await context.RespondAsync(new Ec2SignatureVerified(key.AccessKeyId, key.UserId, user!.UserName!, key.ProjectId, membership.ProjectName,
+            membership.Role.ToString().ToLowerInvariant(), user.IsCloudAdmin));
+    }
+
+    private string Unprotect(string protectedSecret)
+    {
+        try
+        {
+            return AccessKeysApi.Protector(protection).Unprotect(protectedSecret);
+        }
+        catch (System.Security.Cryptography.CryptographicException)
+        {
+            // Keys rotated away or data tampered with: the signature cannot match.
+            return "";
+        }
+    }
+}

@@ -1,0 +1,28 @@
+using CloudPortal.Contracts.Scheduler;
+
+namespace CloudPortal.Scheduler.Allocations;
+
+/// <summary>
+/// What one consumer (an instance) holds on one provider. A consumer holds at most one allocation; a resize
+/// replaces it, a delete releases it. Written only by <see cref="ClaimService"/>, together with the provider's usage.
+/// </summary>
+public sealed class Allocation
+{
+    public Guid ConsumerId { get; init; }
+
+    public Guid ProjectId { get; init; }
+
+    public required string Host { get; set; }
+
+    public int VCpus { get; set; }
+
+    public long MemoryMb { get; set; }
+
+    public long DiskGb { get; set; }
+
+    public DateTime CreatedAt { get; init; }
+
+    public DateTime UpdatedAt { get; set; }
+
+    public PlacementResources Resources => new(VCpus, MemoryMb, DiskGb);
+}

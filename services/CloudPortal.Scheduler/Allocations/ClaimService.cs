@@ -1,0 +1,241 @@
+using CloudPortal.Contracts.Scheduler;
+using CloudPortal.Scheduler.Data;
+using CloudPortal.Scheduler.Hosts;
+using CloudPortal.Scheduler.Placement;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace CloudPortal.Scheduler.Allocations;
+
+public enum ClaimStatus
+{
+    /// <summary>The resources are now held on the host.</summary>
+    Claimed,
+
+    /// <summary>The consumer already held a claim (a redelivered request); nothing changed.</summary>
+    AlreadyHeld,
+
+    /// <summary>The host cannot take it: not enough room, disabled, or unknown.</summary>
+    Rejected,
+
+    /// <summary>Other claims kept changing the host; gave up after the configured attempts.</summary>
+    Contended,
+}
+
+public sealed record ClaimResult(ClaimStatus Status, string Host, PlacementResources? Resources, string? Reason = null)
+{
+    public bool Succeeded => Status is ClaimStatus.Claimed or ClaimStatus.AlreadyHeld;
+}
+
+public enum ReleaseStatus
+{
+    Released,
+    NotHeld,
+}
+
+public sealed record ReleaseResult(ReleaseStatus Status, string? Host, PlacementResources? Resources);
+
+/// <summary>
+/// Claims, replaces and releases allocations. A claim reads the provider row (usage and generation in one read),
+/// checks the room in code, then in one transaction runs
+/// <c>UPDATE compute_nodes SET used = used + n, generation = generation + 1 WHERE host = @h AND generation = @g</c>
+/// and writes the allocation row. If another claim, release, report or admin change moved the generation in
+/// between, the UPDATE matches no row, the transaction rolls back and the claim starts again from a fresh read.
+/// So the usage a claim checked is the usage it commits against, on SQLite and PostgreSQL alike, however many
+/// schedulers run.
+/// </summary>
+public sealed class ClaimService(SchedulerDbContext db, TimeProvider time, IOptions<SchedulerOptions> options)
+{
+    private readonly int _attempts = Math.Max(1, options.Value.ClaimAttempts);
+
+    /// <summary>Claims <paramref name="resources"/> for a consumer that holds nothing; answers the existing claim otherwise.</summary>
+    public async Task<ClaimResult> ClaimAsync(Guid consumerId, Guid projectId, string host, PlacementResources resources, CancellationToken cancellationToken = default)
+    {
+        var existing = await FindAsync(consumerId, cancellationToken);
+        if (existing is not null)
+            return new ClaimResult(ClaimStatus.AlreadyHeld, existing.Host, existing.Resources);
+        return await WriteAsync(consumerId, projectId, host, resources, replace: false, cancellationToken);
+    }
+
+    /// <summary>
+    /// Replaces whatever the consumer holds with <paramref name="resources"/> on <paramref name="host"/> (a resize, or a
+    /// move to another host), atomically: on the same host only the difference has to fit.
+    /// </summary>
+    public Task<ClaimResult> ReplaceAsync(Guid consumerId, Guid projectId, string host, PlacementResources resources, CancellationToken cancellationToken = default) =>
+        WriteAsync(consumerId, projectId, host, resources, replace: true, cancellationToken);
+
+    public async Task<ReleaseResult> ReleaseAsync(Guid consumerId, CancellationToken cancellationToken = default)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            db.ChangeTracker.Clear();
+            var held = await FindAsync(consumerId, cancellationToken);
+            if (held is null)
+                return new ReleaseResult(ReleaseStatus.NotHeld, null, null);
+            try
+            {
+                await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+                // Giving back can never over-commit, so this UPDATE is relative and needs no generation check;
+                // it still moves the generation so that claims working from the old usage start again.
+                await Adjust(held.Host, -held.VCpus, -held.MemoryMb, -held.DiskGb, -1, cancellationToken);
+                var deleted = await Matching(held).ExecuteDeleteAsync(cancellationToken);
+                if (deleted == 0)
+                {
+                    // Released or replaced concurrently: look again.
+                    await transaction.RollbackAsync(CancellationToken.None);
+                    if (attempt >= _attempts)
+                        throw new InvalidOperationException($"the allocation of {consumerId} changed {attempt} times while releasing it");
+                    continue;
+                }
+                await transaction.CommitAsync(cancellationToken);
+                return new ReleaseResult(ReleaseStatus.Released, held.Host, held.Resources);
+            }
+            catch (Exception ex) when (IsTransient(ex) && attempt < _attempts)
+            {
+                db.ChangeTracker.Clear();
+                await Backoff(attempt, cancellationToken);
+            }
+        }
+    }
+
+    private async Task<ClaimResult> WriteAsync(Guid consumerId, Guid projectId, string host, PlacementResources resources, bool replace, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(resources);
+        for (var attempt = 1; attempt <= _attempts; attempt++)
+        {
+            db.ChangeTracker.Clear();
+            var held = replace ? await FindAsync(consumerId, cancellationToken) : null;
+            var node = await db.ComputeNodes.AsNoTracking().SingleOrDefaultAsync(n => n.Host == host, cancellationToken);
+            if (node is null)
+                return new ClaimResult(ClaimStatus.Rejected, host, null, "unknown host");
+            if (!node.Enabled)
+                return new ClaimResult(ClaimStatus.Rejected, host, null, $"disabled: {node.DisabledReason}");
+
+            var sameHost = held is not null && held.Host == host;
+            var credit = sameHost ? held!.Resources : new PlacementResources(0, 0, 0);
+            if (Shortfall(node, resources, credit) is { } shortfall)
+                return new ClaimResult(ClaimStatus.Rejected, host, null, shortfall);
+
+            try
+            {
+                await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+                var generation = node.Generation;
+                var updated = await db.ComputeNodes
+                    .Where(n => n.Host == host && n.Generation == generation)
+                    .ExecuteUpdateAsync(s => s
+                        .SetProperty(n => n.UsedVCpus, n => n.UsedVCpus + resources.VCpus - credit.VCpus)
+                        .SetProperty(n => n.UsedMemoryMb, n => n.UsedMemoryMb + resources.MemoryMb - credit.MemoryMb)
+                        .SetProperty(n => n.UsedDiskGb, n => n.UsedDiskGb + resources.DiskGb - credit.DiskGb)
+                        .SetProperty(n => n.InstanceCount, n => n.InstanceCount + (sameHost ? 0 : 1))
+                        .SetProperty(n => n.Generation, n => n.Generation + 1), cancellationToken);
+                if (updated == 0)
+                {
+                    // Someone else changed the host since we read it: read again and re-check.
+                    SchedulerMetrics.ClaimConflicts.Add(1);
+                    await transaction.RollbackAsync(CancellationToken.None);
+                    await Backoff(attempt, cancellationToken);
+                    continue;
+                }
+
+                var now = time.GetUtcNow().UtcDateTime;
+                if (held is null)
+                {
+                    db.Allocations.Add(new Allocation
+                    {
+                        ConsumerId = consumerId, ProjectId = projectId, Host = host,
+                        VCpus = resources.VCpus, MemoryMb = resources.MemoryMb, DiskGb = resources.DiskGb,
+                        CreatedAt = now, UpdatedAt = now,
+                    });
+                    await db.SaveChangesAsync(cancellationToken);
+                }
+                else
+                {
+                    var moved = await Matching(held).ExecuteUpdateAsync(s => s
+                        .SetProperty(a => a.Host, host)
+                        .SetProperty(a => a.VCpus, resources.VCpus)
+                        .SetProperty(a => a.MemoryMb, resources.MemoryMb)
+                        .SetProperty(a => a.DiskGb, resources.DiskGb)
+                        .SetProperty(a => a.UpdatedAt, now), cancellationToken);
+                    if (moved == 0)
+                    {
+                        await transaction.RollbackAsync(CancellationToken.None);
+                        continue;
+                    }
+                    if (!sameHost)
+                        await Adjust(held.Host, -held.VCpus, -held.MemoryMb, -held.DiskGb, -1, cancellationToken);
+                }
+                await transaction.CommitAsync(cancellationToken);
+                return new ClaimResult(ClaimStatus.Claimed, host, resources);
+            }
+            catch (Exception ex) when (IsTransient(ex))
+            {
+                db.ChangeTracker.Clear();
+                await Backoff(attempt, cancellationToken);
+            }
+            catch (DbUpdateException) when (held is null)
+            {
+                // A concurrent delivery for the same consumer inserted first (primary key): answer with its claim.
+                db.ChangeTracker.Clear();
+                if (await FindAsync(consumerId, CancellationToken.None) is { } winner)
+                    return new ClaimResult(ClaimStatus.AlreadyHeld, winner.Host, winner.Resources);
+                throw;
+            }
+        }
+        return new ClaimResult(ClaimStatus.Contended, host, null, $"the host changed {_attempts} times while claiming");
+    }
+
+    /// <summary>Why the node cannot take <paramref name="wanted"/> (after giving back <paramref name="credit"/>), or null when it can.</summary>
+    public static string? Shortfall(ComputeNode node, PlacementResources wanted, PlacementResources credit)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        ArgumentNullException.ThrowIfNull(wanted);
+        ArgumentNullException.ThrowIfNull(credit);
+        var shortfalls = new List<string>();
+        Check(node.Inventory(ResourceClass.VCpu), wanted.VCpus, credit.VCpus, "vCPUs");
+        Check(node.Inventory(ResourceClass.MemoryMb), wanted.MemoryMb, credit.MemoryMb, "MB RAM");
+        Check(node.Inventory(ResourceClass.DiskGb), wanted.DiskGb, credit.DiskGb, "GB disk");
+        return shortfalls.Count == 0 ? null : string.Join("; ", shortfalls);
+
+        void Check(ResourceInventory inventory, long amount, long given, string unit)
+        {
+            var after = inventory with { Used = inventory.Used - given };
+            if (!after.Fits(amount))
+                shortfalls.Add($"{amount} {unit} requested, {after.Free} free");
+        }
+    }
+
+    private Task<Allocation?> FindAsync(Guid consumerId, CancellationToken cancellationToken) =>
+        db.Allocations.AsNoTracking().SingleOrDefaultAsync(a => a.ConsumerId == consumerId, cancellationToken);
+
+    // The allocation exactly as read: a concurrent replace or release makes this match nothing.
+    private IQueryable<Allocation> Matching(Allocation held) =>
+        db.Allocations.Where(a => a.ConsumerId == held.ConsumerId && a.Host == held.Host
+            && a.VCpus == held.VCpus && a.MemoryMb == held.MemoryMb && a.DiskGb == held.DiskGb);
+
+    private Task<int> Adjust(string host, int vCpus, long memoryMb, long diskGb, int instances, CancellationToken cancellationToken) =>
+        db.ComputeNodes.Where(n => n.Host == host).ExecuteUpdateAsync(s => s
+            .SetProperty(n => n.UsedVCpus, n => n.UsedVCpus + vCpus)
+            .SetProperty(n => n.UsedMemoryMb, n => n.UsedMemoryMb + memoryMb)
+            .SetProperty(n => n.UsedDiskGb, n => n.UsedDiskGb + diskGb)
+            .SetProperty(n => n.InstanceCount, n => n.InstanceCount + instances)
+            .SetProperty(n => n.Generation, n => n.Generation + 1), cancellationToken);
+
+    /// <summary>Deadlocks and serialization failures (PostgreSQL) and a busy database (SQLite) are worth another try.</summary>
+    public static bool IsTransient(Exception ex)
+    {
+        for (var e = ex; e is not null; e = e.InnerException)
+        {
+            if (e is PostgresException { SqlState: PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure })
+                return true;
+            if (e is SqliteException { SqliteErrorCode: 5 or 6 })   // SQLITE_BUSY, SQLITE_LOCKED
+                return true;
+        }
+        return false;
+    }
+
+    // A little jitter so that claims that collided do not collide again in lockstep.
+    private static Task Backoff(int attempt, CancellationToken cancellationToken) =>
+        Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(0, Math.Min(50, 2 << Math.Min(attempt, 5)))), cancellationToken);
+}
