@@ -20,24 +20,24 @@ public sealed class IdentityApiTests
         var existingProject = (await admin.GetFromJsonAsync<JsonElement>($"identity/v1/projects/{a}")).GetProperty("name").GetString();
         var usersBefore = (await admin.GetFromJsonAsync<JsonElement[]>("identity/v1/users"))!.Length;
 
-        await ExpectProblem(admin.PostAsJsonAsync("identity/v1/projects", new { name = existingProject }), 409, "project_name_taken");
-        await ExpectProblem(admin.PostAsJsonAsync("identity/v1/projects", new { name = "has spaces!" }), 400, "invalid_project_name");
-        await ExpectProblem(admin.PostAsJsonAsync("identity/v1/projects", new { name = "" }), 400, "invalid_project_name");
-        await ExpectProblem(admin.PostAsJsonAsync("identity/v1/users", new { userName = "admin", password = "another long password" }), 409, "user_name_taken");
-        await ExpectProblem(admin.PostAsJsonAsync("identity/v1/users", new { userName = "shorty", password = "short" }), 400, "weak_password");
-        await ExpectProblem(admin.PostAsJsonAsync("identity/v1/users", new { userName = "samesame", password = "aaaaaaaaaaaaaaaa" }), 400, "weak_password");
-        await ExpectProblem(admin.PostAsJsonAsync("identity/v1/users", new { userName = "victor", password = "victor-is-my-password" }), 400, "weak_password");
-        await ExpectProblem(admin.PostAsJsonAsync("identity/v1/users", new { userName = "bad name/../", password = "a fine long password" }), 400, "invalid_user_name");
-        await ExpectProblem(admin.GetAsync($"identity/v1/projects/{Guid.NewGuid()}"), 404, "project_not_found");
-        await ExpectProblem(admin.GetAsync($"identity/v1/users/{Guid.NewGuid()}"), 404, "user_not_found");
-        await ExpectProblem(admin.PutAsJsonAsync($"identity/v1/projects/{a}/members/{Guid.NewGuid()}", new { role = "member" }), 404, "user_not_found");
-        await ExpectProblem(admin.PutAsJsonAsync($"identity/v1/projects/{a}/members/{tenants.Id("target")}", new { role = "owner" }), 400, "invalid_role");
-        await ExpectProblem(admin.PutAsJsonAsync($"identity/v1/projects/{a}/members/{tenants.Id("target")}", new { role = "7" }), 400, "invalid_role");
+        await ProblemAssert.ExpectAsync(admin.PostAsJsonAsync("identity/v1/projects", new { name = existingProject }), 409, "project_name_taken");
+        await ProblemAssert.ExpectAsync(admin.PostAsJsonAsync("identity/v1/projects", new { name = "has spaces!" }), 400, "invalid_project_name");
+        await ProblemAssert.ExpectAsync(admin.PostAsJsonAsync("identity/v1/projects", new { name = "" }), 400, "invalid_project_name");
+        await ProblemAssert.ExpectAsync(admin.PostAsJsonAsync("identity/v1/users", new { userName = "admin", password = "another long password" }), 409, "user_name_taken");
+        await ProblemAssert.ExpectAsync(admin.PostAsJsonAsync("identity/v1/users", new { userName = "shorty", password = "short" }), 400, "weak_password");
+        await ProblemAssert.ExpectAsync(admin.PostAsJsonAsync("identity/v1/users", new { userName = "samesame", password = "aaaaaaaaaaaaaaaa" }), 400, "weak_password");
+        await ProblemAssert.ExpectAsync(admin.PostAsJsonAsync("identity/v1/users", new { userName = "victor", password = "victor-is-my-password" }), 400, "weak_password");
+        await ProblemAssert.ExpectAsync(admin.PostAsJsonAsync("identity/v1/users", new { userName = "bad name/../", password = "a fine long password" }), 400, "invalid_user_name");
+        await ProblemAssert.ExpectAsync(admin.GetAsync($"identity/v1/projects/{Guid.NewGuid()}"), 404, "project_not_found");
+        await ProblemAssert.ExpectAsync(admin.GetAsync($"identity/v1/users/{Guid.NewGuid()}"), 404, "user_not_found");
+        await ProblemAssert.ExpectAsync(admin.PutAsJsonAsync($"identity/v1/projects/{a}/members/{Guid.NewGuid()}", new { role = "member" }), 404, "user_not_found");
+        await ProblemAssert.ExpectAsync(admin.PutAsJsonAsync($"identity/v1/projects/{a}/members/{tenants.Id("target")}", new { role = "owner" }), 400, "invalid_role");
+        await ProblemAssert.ExpectAsync(admin.PutAsJsonAsync($"identity/v1/projects/{a}/members/{tenants.Id("target")}", new { role = "7" }), 400, "invalid_role");
         foreach (var limit in new object[] { "abc", -1, 1.5, true })
-            await ExpectProblem(admin.PutAsJsonAsync($"identity/v1/projects/{a}/quota/instances", new { limit }), 400, "invalid_quota_value");
-        await ExpectProblem(admin.PutAsJsonAsync($"identity/v1/projects/{a}/quota/instances", new { }), 400, "invalid_quota_value");
-        await ExpectProblem(admin.PutAsJsonAsync($"identity/v1/projects/{a}/quota/unicorns", new { limit = 1 }), 400, "unknown_quota_resource");
-        await ExpectProblem(admin.PutAsJsonAsync($"identity/v1/projects/{Guid.NewGuid()}/quota/instances", new { limit = 1 }), 404, "project_not_found");
+            await ProblemAssert.ExpectAsync(admin.PutAsJsonAsync($"identity/v1/projects/{a}/quota/instances", new { limit }), 400, "invalid_quota_value");
+        await ProblemAssert.ExpectAsync(admin.PutAsJsonAsync($"identity/v1/projects/{a}/quota/instances", new { }), 400, "invalid_quota_value");
+        await ProblemAssert.ExpectAsync(admin.PutAsJsonAsync($"identity/v1/projects/{a}/quota/unicorns", new { limit = 1 }), 400, "unknown_quota_resource");
+        await ProblemAssert.ExpectAsync(admin.PutAsJsonAsync($"identity/v1/projects/{Guid.NewGuid()}/quota/instances", new { limit = 1 }), 404, "project_not_found");
 
         Assert.Equal(usersBefore, (await admin.GetFromJsonAsync<JsonElement[]>("identity/v1/users"))!.Length);
         var quota = await admin.GetFromJsonAsync<JsonElement>($"identity/v1/projects/{a}/quota");
@@ -103,7 +103,7 @@ public sealed class IdentityApiTests
 
         // Two per user and project, then a clear refusal.
         (await member.PostAsync($"identity/v1/projects/{a}/access-keys", null)).EnsureSuccessStatusCode();
-        await ExpectProblem(member.PostAsync($"identity/v1/projects/{a}/access-keys", null), 409, "access_key_limit_reached");
+        await ProblemAssert.ExpectAsync(member.PostAsync($"identity/v1/projects/{a}/access-keys", null), 409, "access_key_limit_reached");
 
         // Another member of the project cannot see or delete it; the owner can.
         using var reader = OidcClient.Api(cloud.IdentityUrl, tenants.Token("readerA"));
@@ -111,7 +111,7 @@ public sealed class IdentityApiTests
         using var adminA = OidcClient.Api(cloud.IdentityUrl, tenants.Token("adminA"));
         Assert.Contains(id, await adminA.GetStringAsync($"identity/v1/projects/{a}/access-keys"), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.NoContent, (await member.DeleteAsync($"identity/v1/projects/{a}/access-keys/{id}")).StatusCode);
-        await ExpectProblem(member.DeleteAsync($"identity/v1/projects/{a}/access-keys/{id}"), 404, "access_key_not_found");
+        await ProblemAssert.ExpectAsync(member.DeleteAsync($"identity/v1/projects/{a}/access-keys/{id}"), 404, "access_key_not_found");
     }
 
     [Fact]
@@ -155,8 +155,8 @@ public sealed class IdentityApiTests
         using var me = OidcClient.Api(cloud.IdentityUrl, tenants.Token("readerA"));
         var userName = (await me.GetFromJsonAsync<JsonElement>("identity/v1/users/me")).GetProperty("userName").GetString()!;
 
-        await ExpectProblem(me.PostAsJsonAsync("identity/v1/users/me/password", new { currentPassword = "not it at all", newPassword = "a brand new passphrase" }), 400, "wrong_password");
-        await ExpectProblem(me.PostAsJsonAsync("identity/v1/users/me/password", new { currentPassword = Tenants.Password, newPassword = "short" }), 400, "weak_password");
+        await ProblemAssert.ExpectAsync(me.PostAsJsonAsync("identity/v1/users/me/password", new { currentPassword = "not it at all", newPassword = "a brand new passphrase" }), 400, "wrong_password");
+        await ProblemAssert.ExpectAsync(me.PostAsJsonAsync("identity/v1/users/me/password", new { currentPassword = Tenants.Password, newPassword = "short" }), 400, "weak_password");
         Assert.Equal(HttpStatusCode.NoContent, (await me.PostAsJsonAsync("identity/v1/users/me/password", new { currentPassword = Tenants.Password, newPassword = "a brand new passphrase" })).StatusCode);
 
         Assert.Null((await cloud.Oidc.SignInRawAsync(userName, Tenants.Password)).Tokens);
@@ -183,17 +183,6 @@ public sealed class IdentityApiTests
         var refreshed = await cloud.Oidc.RefreshAsync(tokens.RefreshToken!);
         using var after = OidcClient.Api(cloud.IdentityUrl, refreshed.AccessToken);
         Assert.Equal(HttpStatusCode.OK, (await after.GetAsync($"identity/v1/projects/{tenants.ProjectA}/quota")).StatusCode);
-    }
-
-    internal static async Task ExpectProblem(Task<HttpResponseMessage> call, int status, string code)
-    {
-        using var response = await call;
-        var body = await response.Content.ReadAsStringAsync();
-        Assert.True((int)response.StatusCode == status, $"expected {status} {code}, got {(int)response.StatusCode}: {body}");
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        var problem = JsonDocument.Parse(body).RootElement;
-        Assert.Equal(code, problem.GetProperty("code").GetString());
-        Assert.False(string.IsNullOrWhiteSpace(problem.GetProperty("title").GetString()));
     }
 
     private static T Scalar<T>(TestCloud cloud, string sql)

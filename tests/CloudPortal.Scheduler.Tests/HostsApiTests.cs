@@ -49,12 +49,12 @@ public sealed class HostsApiTests
         using var admin = OidcClient.Api(cloud.SchedulerUrl, tenants.AdminToken);
         await WaitForHostAsync(admin, cloud.Node);
 
-        await ExpectProblem(admin.PostAsJsonAsync($"scheduler/v1/hosts/{cloud.Node}/disable", new { reason = " " }), 400, "invalid_host_setting");
-        await ExpectProblem(admin.PatchAsJsonAsync($"scheduler/v1/hosts/{cloud.Node}", new { ramAllocationRatio = 0 }), 400, "invalid_host_setting");
-        await ExpectProblem(admin.PatchAsJsonAsync($"scheduler/v1/hosts/{cloud.Node}", new { reservedVCpus = -1 }), 400, "invalid_host_setting");
-        await ExpectProblem(admin.PostAsJsonAsync("scheduler/v1/hosts/no-such-node/disable", new { reason = "x" }), 404, "host_not_found");
-        await ExpectProblem(admin.GetAsync("scheduler/v1/hosts/no-such-node"), 404, "host_not_found");
-        await ExpectProblem(admin.PutAsync($"scheduler/v1/aggregates/none/hosts/{cloud.Node}", null), 404, "aggregate_not_found");
+        await ProblemAssert.ExpectAsync(admin.PostAsJsonAsync($"scheduler/v1/hosts/{cloud.Node}/disable", new { reason = " " }), 400, "invalid_host_setting");
+        await ProblemAssert.ExpectAsync(admin.PatchAsJsonAsync($"scheduler/v1/hosts/{cloud.Node}", new { ramAllocationRatio = 0 }), 400, "invalid_host_setting");
+        await ProblemAssert.ExpectAsync(admin.PatchAsJsonAsync($"scheduler/v1/hosts/{cloud.Node}", new { reservedVCpus = -1 }), 400, "invalid_host_setting");
+        await ProblemAssert.ExpectAsync(admin.PostAsJsonAsync("scheduler/v1/hosts/no-such-node/disable", new { reason = "x" }), 404, "host_not_found");
+        await ProblemAssert.ExpectAsync(admin.GetAsync("scheduler/v1/hosts/no-such-node"), 404, "host_not_found");
+        await ProblemAssert.ExpectAsync(admin.PutAsync($"scheduler/v1/aggregates/none/hosts/{cloud.Node}", null), 404, "aggregate_not_found");
 
         using var projectAdmin = OidcClient.Api(cloud.SchedulerUrl, tenants.Token("adminA"), tenants.ProjectA);
         Assert.Equal(HttpStatusCode.Forbidden, (await projectAdmin.GetAsync("scheduler/v1/hosts")).StatusCode);
@@ -80,7 +80,7 @@ public sealed class HostsApiTests
 
         Assert.Equal(HttpStatusCode.Created, (await api.PostAsJsonAsync("scheduler/v1/aggregates", new { name = "ssd", metadata = new Dictionary<string, string> { ["disk"] = "ssd" } })).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await api.PutAsync($"scheduler/v1/aggregates/ssd/hosts/{cloud.Node}", null)).StatusCode);
-        await ExpectProblem(api.PostAsJsonAsync("scheduler/v1/aggregates", new { name = "ssd" }), 409, "aggregate_conflict");
+        await ProblemAssert.ExpectAsync(api.PostAsJsonAsync("scheduler/v1/aggregates", new { name = "ssd" }), 409, "aggregate_conflict");
 
         var aggregates = await api.GetFromJsonAsync<JsonElement[]>("scheduler/v1/aggregates");
         var ssd = Assert.Single(aggregates!);
@@ -103,13 +103,5 @@ public sealed class HostsApiTests
             Assert.True(DateTime.UtcNow < deadline, $"{node} never reported");
             await Task.Delay(500);
         }
-    }
-
-    private static async Task ExpectProblem(Task<HttpResponseMessage> call, int status, string code)
-    {
-        using var response = await call;
-        var body = await response.Content.ReadAsStringAsync();
-        Assert.True((int)response.StatusCode == status, $"expected {status} {code}, got {(int)response.StatusCode}: {body}");
-        Assert.Equal(code, JsonDocument.Parse(body).RootElement.GetProperty("code").GetString());
     }
 }
