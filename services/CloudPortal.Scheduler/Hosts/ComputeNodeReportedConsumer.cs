@@ -34,6 +34,11 @@ public sealed class ComputeNodeReportedConsumer(SchedulerDbContext db, IOptions<
                 // A claim or an admin change moved the node's generation since we read it: read it again.
                 db.ChangeTracker.Clear();
             }
+            catch (DbUpdateException) when (node is null && attempt < Attempts)
+            {
+                // The first two reports of a new node raced to insert it: the other won, so update its row.
+                db.ChangeTracker.Clear();
+            }
         }
     }
 }
@@ -43,7 +48,7 @@ public sealed class ComputeNodeReportedConsumerDefinition : ConsumerDefinition<C
     protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpointConfigurator,
         IConsumerConfigurator<ComputeNodeReportedConsumer> consumerConfigurator, IRegistrationContext context)
     {
-        // The first two reports of a new node can race to insert it; the retry finds the row and updates it.
+        // Conflicts are handled in the consumer; this covers a database that is briefly unreachable.
         endpointConfigurator.UseMessageRetry(retry => retry.Intervals(100, 500, 1000, 5000));
     }
 }
