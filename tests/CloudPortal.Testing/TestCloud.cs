@@ -4,12 +4,13 @@ namespace CloudPortal.Testing;
 
 /// <summary>
 /// A running cloud for tests that need Identity: all-in-one (one process, SQLite, in-memory bus), or
-/// distributed (identity, scheduler and an agent as separate processes on PostgreSQL and RabbitMQ, the
-/// scheduler validating tokens against the identity process over HTTP).
+/// distributed (identity, scheduler, images and an agent as separate processes on PostgreSQL and RabbitMQ,
+/// the scheduler and images validating tokens against the identity process over HTTP).
 /// </summary>
 public sealed partial class TestCloud : IAsyncDisposable
 {
     private readonly List<CloudPortalProcess> _processes = [];
+    private readonly Dictionary<string, string?> _extraEnvironment = [];
 
     private TestCloud(Deployment deployment, string node)
     {
@@ -25,6 +26,12 @@ public sealed partial class TestCloud : IAsyncDisposable
 
     public string SchedulerUrl { get; private set; } = "";
 
+    /// <summary>Where the Images module answers (all-in-one: the same process as Identity).</summary>
+    public string ImagesUrl { get; private set; } = "";
+
+    /// <summary>The data directory of the process hosting the Images module (its image files live under <c>images/</c>).</summary>
+    public string ImagesDataDir { get; private set; } = "";
+
     public string AdminPassword { get; private set; } = "";
 
     public string ServiceSecret => File.ReadAllText(Path.Combine(Deployment.DataDir, "service-client-secret")).Trim();
@@ -35,10 +42,15 @@ public sealed partial class TestCloud : IAsyncDisposable
 
     public OidcClient Oidc => new(IdentityUrl);
 
-    public static async Task<TestCloud> StartAsync(string mode)
+    public static Task<TestCloud> StartAsync(string mode) => StartAsync(mode, new Dictionary<string, string?>());
+
+    /// <summary>Starts a cloud whose processes also get <paramref name="environment"/> (e.g. <c>CloudPortal__Images__MaxImageBytes</c>).</summary>
+    public static async Task<TestCloud> StartAsync(string mode, IReadOnlyDictionary<string, string?> environment)
     {
         var deployment = await Deployment.CreateAsync(mode);
         var cloud = new TestCloud(deployment, $"node-{Guid.NewGuid():N}"[..13]);
+        foreach (var (key, value) in environment)
+            cloud._extraEnvironment[key] = value;
         try
         {
             if (deployment.IsDistributed)
@@ -58,6 +70,8 @@ public sealed partial class TestCloud : IAsyncDisposable
     {
         var environment = Deployment.Environment();
         environment["CloudPortal__Agent__Host"] = Node;
+        foreach (var (key, value) in _extraEnvironment)
+            environment[key] = value;
         return environment;
     }
 
@@ -76,7 +90,8 @@ public sealed partial class TestCloud : IAsyncDisposable
 
     private async Task StartAllInOneAsync()
     {
-        IdentityUrl = SchedulerUrl = $"http://127.0.0.1:{FreePort.Next()}";
+        IdentityUrl = SchedulerUrl = ImagesUrl = $"http://127.0.0.1:{FreePort.Next()}";
+        ImagesDataDir = Deployment.DataDir;
         var cloud = CloudPortalProcess.Start(["all-in-one", "--urls", IdentityUrl, "--data-dir", Deployment.DataDir], Environment());
         _processes.Add(cloud);
         await cloud.WaitUntilReadyAsync(IdentityUrl, TimeSpan.FromSeconds(60));
@@ -98,9 +113,14 @@ public sealed partial class TestCloud : IAsyncDisposable
         var withAuthority = new Dictionary<string, string?>(environment) { ["CloudPortal__Identity__Authority"] = IdentityUrl + "/" };
         var scheduler = CloudPortalProcess.Start(["serve", "scheduler", "--urls", SchedulerUrl, "--data-dir", Deployment.NewDirectory()], withAuthority);
         _processes.Add(scheduler);
+        ImagesUrl = $"http://127.0.0.1:{FreePort.Next()}";
+        ImagesDataDir = Deployment.NewDirectory();
+        var images = CloudPortalProcess.Start(["serve", "images", "--urls", ImagesUrl, "--data-dir", ImagesDataDir], withAuthority);
+        _processes.Add(images);
         var agentUrl = $"http://127.0.0.1:{FreePort.Next()}";
         await identity.WaitUntilReadyAsync(IdentityUrl, TimeSpan.FromSeconds(60));
         await scheduler.WaitUntilReadyAsync(SchedulerUrl, TimeSpan.FromSeconds(60));
+        await images.WaitUntilReadyAsync(ImagesUrl, TimeSpan.FromSeconds(60));
         var agent = CloudPortalProcess.Start(["agent", "--host", Node, "--urls", agentUrl, "--data-dir", Deployment.NewDirectory()], environment);
         _processes.Add(agent);
         await agent.WaitUntilReadyAsync(agentUrl, TimeSpan.FromSeconds(60));

@@ -1,0 +1,78 @@
+using CloudPortal.Images.Catalog;
+using CloudPortal.Images.Data;
+using CloudPortal.Images.Inspection;
+using CloudPortal.Images.Intake;
+using CloudPortal.Images.Quotas;
+using CloudPortal.Images.Storage;
+using Hangfire;
+using Hangfire.Server;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace CloudPortal.Images.Conversion;
+
+/// <summary>
+/// Converts an image that arrived as raw, VMDK, VHD or VHDX into the compute backend's format (qcow2)
+/// with <c>qemu-img convert</c> given both formats explicitly. The original data and its checksums stay;
+/// the converted copy gets its own checksum, which agents verify. The image becomes active when the copy is
+/// in place; after the last failed attempt it is killed with the reason.
+/// </summary>
+public sealed class ConvertImageJob(ImagesDbContext db, IImageStore store, QemuImg qemuImg, ImageIntake intake,
+    IOptions<ImagesOptions> options, TimeProvider time, ILogger<ConvertImageJob> logger)
+{
+    [AutomaticRetry(Attempts = 5, DelaysInSeconds = [2, 10, 30, 60, 120], OnAttemptsExceeded = AttemptsExceededAction.Delete)]
+    [Queue(Jobs.ImageJobs.Queue)]
+    public async Task RunAsync(Guid imageId, PerformContext? context, CancellationToken cancellationToken)
+    {
+        var image = await db.Images.AsNoTracking().SingleOrDefaultAsync(i => i.Id == imageId, cancellationToken);
+        if (image is null || image.Status != ImageStatus.Saving || image.ConversionState is not ("pending" or "running"))
+            return;
+        await db.Images.Where(i => i.Id == imageId).ExecuteUpdateAsync(s => s.SetProperty(i => i.ConversionState, "running"), cancellationToken);
+        var attempt = (context?.GetJobParameter<int>("RetryCount") ?? 0) + 1;
+
+        var source = store.LocalPath(imageId, ImageFileKind.Original)
+            ?? throw new InvalidOperationException("conversion needs an image store with local files");
+        await using var output = store.CreateStagingFile();
+        try
+        {
+            var converted = await qemuImg.ConvertAsync(source, DiskFormats.QemuName(image.DiskFormat!), output.Path, DiskFormats.Compute, cancellationToken);
+            if (converted.ExitCode != 0)
+                throw new InvalidOperationException($"qemu-img convert failed: {QemuImg.Describe(converted, source, output.Path)}");
+            var info = await qemuImg.InfoAsync(output.Path, DiskFormats.Compute, cancellationToken);
+            if (info.ExitCode != 0)
+                throw new InvalidOperationException($"the converted image is unreadable: {QemuImg.Describe(info, output.Path)}");
+            ImageInspector.Check(new DetectedFormat(DiskFormats.Compute, image.VirtualSizeBytes), DiskFormats.Compute, output.Path, info.StandardOutput);
+            var (size, sha256) = await StreamingReceiver.HashFileAsync(output.Path, cancellationToken);
+
+            await using var transaction = await db.LockProjectAsync(image.OwnerProjectId, cancellationToken);
+            var tracked = await db.Images.SingleAsync(i => i.Id == imageId, cancellationToken);
+            if (tracked.Status != ImageStatus.Saving)
+                return; // deleted while converting
+            await store.CommitAsync(output, imageId, ImageFileKind.Compute, cancellationToken);
+            tracked.ComputeFormat = DiskFormats.Compute;
+            tracked.ComputeSizeBytes = size;
+            tracked.ComputeSha256 = sha256;
+            tracked.ConversionState = "done";
+            tracked.Status = ImageStatus.Active;
+            tracked.UpdatedAt = time.GetUtcNow().UtcDateTime;
+            await db.SaveChangesAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            logger.Converted(imageId, image.DiskFormat, size);
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            if (ex is IntakeRefusedException || attempt >= options.Value.JobAttempts)
+            {
+                logger.LogWarning("Conversion of image {ImageId} failed for good (attempt {Attempt}): {Reason}", imageId, attempt, ex.Message);
+                await intake.FailAsync(imageId, "conversion_failed", $"Conversion to qcow2 failed: {ex.Message}", CancellationToken.None);
+                await db.Images.Where(i => i.Id == imageId).ExecuteUpdateAsync(s => s.SetProperty(i => i.ConversionState, "failed"), CancellationToken.None);
+                if (await db.Images.AnyAsync(i => i.Id == imageId && i.Status == ImageStatus.Killed, CancellationToken.None))
+                    await store.DeleteAsync(imageId, CancellationToken.None);
+                return;
+            }
+            logger.ConversionRetry(imageId, attempt, ex.Message);
+            throw;
+        }
+    }
+}

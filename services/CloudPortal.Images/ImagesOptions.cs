@@ -1,0 +1,37 @@
+namespace CloudPortal.Images;
+
+/// <summary>The <c>CloudPortal:Images</c> configuration section.</summary>
+public sealed class ImagesOptions
+{
+    public const string Section = "CloudPortal:Images";
+
+    /// <summary>Largest image accepted by upload or import, in bytes (default 1 TiB).</summary>
+    public long MaxImageBytes { get; set; } = 1L << 40;
+
+    /// <summary>Where image files live; default <c>&lt;data-dir&gt;/images</c>. Share it between replicas of the module.</summary>
+    public string? StoragePath { get; set; }
+
+    /// <summary>Hosts (names, addresses or CIDR ranges) URL imports may reach although they are internal.</summary>
+    public List<string> ImportAllowedHosts { get; set; } = [];
+
+    /// <summary>Redirects an import follows before giving up.</summary>
+    public int ImportMaxRedirects { get; set; } = 5;
+
+    /// <summary>Attempts of an import or conversion job before the image is killed.</summary>
+    public int JobAttempts { get; set; } = 3;
+
+    /// <summary>How long an import may go without receiving a byte.</summary>
+    public TimeSpan ImportIdleTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>The qemu-img executable.</summary>
+    public string QemuImg { get; set; } = "qemu-img";
+
+    /// <summary>How long one <c>qemu-img info</c> may run (it reads untrusted headers).</summary>
+    public TimeSpan InspectTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>How often the Hangfire server polls its queue.</summary>
+    public TimeSpan JobPollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Upload heartbeat; an upload silent for 10 heartbeats is considered dead and its image re-queued.</summary>
+    public TimeSpan UploadHeartbeat { get; set; } = TimeSpan.FromSeconds(30);
+}

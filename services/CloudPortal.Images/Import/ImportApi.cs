@@ -1,0 +1,87 @@
+using CloudPortal.Images.Catalog;
+using CloudPortal.Images.Data;
+using CloudPortal.Images.Jobs;
+using CloudPortal.ServiceDefaults.Errors;
+using CloudPortal.ServiceDefaults.Security;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.EntityFrameworkCore;
+
+namespace CloudPortal.Images.Import;
+
+public sealed record ImportImage(string? Url);
+
+/// <summary>URL import (a background job) and the admin's allow-list of internal hosts imports may reach.</summary>
+public static class ImportApi
+{
+    public static RouteGroupBuilder MapImport(this RouteGroupBuilder api)
+    {
+        api.MapPost("/images/{imageId:guid}/import", Import);
+        api.MapGet("/import-allowed-hosts", ListAllowed).RequireAuthorization(CloudPolicies.CloudAdmin);
+        api.MapPut("/import-allowed-hosts/{host}", Allow).RequireAuthorization(CloudPolicies.CloudAdmin);
+        api.MapDelete("/import-allowed-hosts/{host}", Disallow).RequireAuthorization(CloudPolicies.CloudAdmin);
+        return api;
+    }
+
+    /// <summary>
+    /// Checks the URL and its addresses now, so a refused target is reported at once and never contacted;
+    /// the job checks again before every connection and every redirect.
+    /// </summary>
+    private static async Task<IResult> Import(Guid imageId, ImportImage body, HttpContext http, ImagesDbContext db, ImportGuard guard, ImageJobs jobs, TimeProvider time)
+    {
+        var (image, caller, project, problem) = await ImagesApi.FindForChangeAsync(imageId, http, db, tracked: false);
+        if (problem is not null)
+            return problem;
+        if (!Uri.TryCreate(body.Url, UriKind.Absolute, out var url))
+            return Problems.BadRequest("invalid_import_url", "Invalid import URL", "'url' must be an absolute http:// or https:// URL.");
+        if (image!.Status != ImageStatus.Queued)
+            return Problems.Conflict("image_not_queued", "Image already has data", $"Only a queued image can be imported into; this one is {ImageView.Lower(image.Status)}.");
+        try
+        {
+            await guard.ResolveAllowedAsync(url, http.RequestAborted);
+        }
+        catch (ImportRefusedException refused)
+        {
+            return Problems.BadRequest(refused.Code, "Import refused", refused.Message);
+        }
+        var now = time.GetUtcNow().UtcDateTime;
+        var claimed = await db.Images.Where(i => i.Id == imageId && i.Status == ImageStatus.Queued)
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(i => i.Status, ImageStatus.Saving)
+                .SetProperty(i => i.ImportUrl, url.ToString())
+                .SetProperty(i => i.ImportBytes, 0L)
+                .SetProperty(i => i.ImportTotalBytes, (long?)null)
+                .SetProperty(i => i.ImportAttempts, 0)
+                .SetProperty(i => i.ImportError, (string?)null)
+                .SetProperty(i => i.UpdatedAt, now), http.RequestAborted);
+        if (claimed == 0)
+            return Problems.Conflict("image_not_queued", "Image already has data", "Another upload or import of the image started first.");
+        jobs.EnqueueImport(imageId);
+        var updated = await db.Images.AsNoTracking().SingleAsync(i => i.Id == imageId, http.RequestAborted);
+        return TypedResults.Accepted($"/images/v2/images/{imageId}", await ImagesApi.ViewAsync(db, updated, ImagesApi.OwnerView(caller, project, updated), http.RequestAborted));
+    }
+
+    private static async Task<IResult> ListAllowed(ImportGuard guard, HttpContext http) =>
+        TypedResults.Ok(await guard.AllowListAsync(http.RequestAborted));
+
+    private static async Task<IResult> Allow(string host, HttpContext http, ImagesDbContext db, TimeProvider time)
+    {
+        if (!AddressFilter.IsValidEntry(host))
+            return Problems.BadRequest("invalid_host", "Invalid host", "Give a host name, an IP address or a CIDR range (URL-encode the '/').");
+        if (!await db.ImportAllowedHosts.AnyAsync(h => h.Host == host, http.RequestAborted))
+        {
+            db.ImportAllowedHosts.Add(new ImportAllowedHost { Host = host, AddedAt = time.GetUtcNow().UtcDateTime, AddedBy = Caller.From(http).Name });
+            await db.SaveChangesAsync(http.RequestAborted);
+        }
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<IResult> Disallow(string host, HttpContext http, ImagesDbContext db)
+    {
+        var removed = await db.ImportAllowedHosts.Where(h => h.Host == host).ExecuteDeleteAsync(http.RequestAborted);
+        return removed == 0
+            ? Problems.NotFound("allowed_host_not_found", "Not on the allow-list", $"'{host}' is not on the API's allow-list (entries from configuration cannot be removed here).")
+            : TypedResults.NoContent();
+    }
+}

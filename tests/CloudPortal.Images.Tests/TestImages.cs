@@ -1,0 +1,142 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using System.Text;
+using CloudPortal.Testing;
+
+namespace CloudPortal.Images.Tests;
+
+/// <summary>
+/// Images made on the spot: the 1 MiB boot-sector disk of TESTING.md (raw), and from it qcow2, VMDK, a qcow2
+/// overlay with a backing file (qemu-img), and a minimal ISO 9660 volume written byte by byte. Removed on dispose.
+/// </summary>
+public sealed class TestImages : IDisposable
+{
+    private TestImages(string directory) => Directory = directory;
+
+    public string Directory { get; }
+
+    public static TestImages Create()
+    {
+        if (!File.Exists("/usr/bin/qemu-img"))
+            TestEnvironment.Unavailable("qemu-img", "not installed; apt-get install qemu-utils");
+        var directory = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"cloudportal-images-{Guid.NewGuid():N}");
+        System.IO.Directory.CreateDirectory(directory);
+        return new TestImages(directory);
+    }
+
+    public string Path(string name) => System.IO.Path.Combine(Directory, name);
+
+    /// <summary>x86 real-mode code that prints a line on the first serial port and halts, in a 1 MiB disk.</summary>
+    public static byte[] BootSectorDisk(string message = "CLOUDPORTAL-GUEST-OK\r\n")
+    {
+        var disk = new byte[1 << 20];
+        byte[] code = [0x31, 0xC0, 0x8E, 0xD8, 0xBA, 0xF8, 0x03, 0xBE, 0x15, 0x7C, 0xAC, 0x84, 0xC0, 0x74, 0x03, 0xEE, 0xEB, 0xF8, 0xF4, 0xEB, 0xFD];
+        code.CopyTo(disk, 0);
+        Encoding.ASCII.GetBytes(message).CopyTo(disk, 0x15);
+        disk[0x1FE] = 0x55;
+        disk[0x1FF] = 0xAA;
+        // Some non-zero data further in, so conversions have something to carry.
+        for (var i = 4096; i < 8192; i++)
+            disk[i] = (byte)(i * 7);
+        return disk;
+    }
+
+    public string Raw(string name = "boot.raw")
+    {
+        var path = Path(name);
+        File.WriteAllBytes(path, BootSectorDisk());
+        return path;
+    }
+
+    public async Task<string> Qcow2Async(string name = "boot.qcow2") => await ConvertAsync(Raw(name + ".raw"), "qcow2", name);
+
+    public async Task<string> VmdkAsync(string name = "boot.vmdk") => await ConvertAsync(Raw(name + ".raw"), "vmdk", name);
+
+    /// <summary>A qcow2 whose backing file is another qcow2: refused at intake.</summary>
+    public async Task<string> Qcow2WithBackingFileAsync()
+    {
+        var backing = await Qcow2Async("base.qcow2");
+        var overlay = Path("overlay.qcow2");
+        await QemuImgAsync("create", "-f", "qcow2", "-b", backing, "-F", "qcow2", overlay);
+        return overlay;
+    }
+
+    private async Task<string> ConvertAsync(string raw, string format, string name)
+    {
+        var target = Path(name);
+        await QemuImgAsync("convert", "-f", "raw", "-O", format, raw, target);
+        return target;
+    }
+
+    /// <summary>A minimal ISO 9660 volume: 16 empty system sectors, a primary volume descriptor, a terminator, data.</summary>
+    public string Iso(string name = "boot.iso")
+    {
+        const int sector = 2048;
+        const int sectors = 64;
+        var iso = new byte[sector * sectors];
+        var pvd = iso.AsSpan(16 * sector, sector);
+        pvd[0] = 1;
+        Encoding.ASCII.GetBytes("CD001").CopyTo(pvd[1..]);
+        pvd[6] = 1;
+        Encoding.ASCII.GetBytes(new string(' ', 32)).CopyTo(pvd[8..]);
+        Encoding.ASCII.GetBytes("CLOUDPORTAL".PadRight(32)).CopyTo(pvd[40..]);
+        BothEndian32(pvd[80..], sectors);
+        BothEndian16(pvd[120..], 1);
+        BothEndian16(pvd[124..], 1);
+        BothEndian16(pvd[128..], sector);
+        // Root directory record: 34 bytes, extent at sector 18, one sector long.
+        var root = pvd.Slice(156, 34);
+        root[0] = 34;
+        BothEndian32(root[2..], 18);
+        BothEndian32(root[10..], sector);
+        root[25] = 2; // directory
+        BothEndian16(root[28..], 1);
+        root[32] = 1;
+        pvd[881] = 1;
+        var terminator = iso.AsSpan(17 * sector, sector);
+        terminator[0] = 255;
+        Encoding.ASCII.GetBytes("CD001").CopyTo(terminator[1..]);
+        terminator[6] = 1;
+        for (var i = 20 * sector; i < iso.Length; i++)
+            iso[i] = (byte)(i % 251);
+        var path = Path(name);
+        File.WriteAllBytes(path, iso);
+        return path;
+    }
+
+    private static void BothEndian32(Span<byte> at, int value)
+    {
+        BinaryPrimitives.WriteInt32LittleEndian(at, value);
+        BinaryPrimitives.WriteInt32BigEndian(at[4..], value);
+    }
+
+    private static void BothEndian16(Span<byte> at, int value)
+    {
+        BinaryPrimitives.WriteInt16LittleEndian(at, (short)value);
+        BinaryPrimitives.WriteInt16BigEndian(at[2..], (short)value);
+    }
+
+    public static async Task QemuImgAsync(params string[] args)
+    {
+        var info = new ProcessStartInfo("qemu-img") { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var arg in args)
+            info.ArgumentList.Add(arg);
+        using var process = Process.Start(info)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0)
+            throw new InvalidOperationException($"qemu-img {string.Join(' ', args)}: {await stderr}");
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            System.IO.Directory.Delete(Directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
