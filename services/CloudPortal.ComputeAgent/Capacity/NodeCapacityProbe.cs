@@ -1,6 +1,7 @@
+using System.Xml.Linq;
+using CloudPortal.ComputeAgent.Hypervisor;
 using CloudPortal.ComputeAgent.Libvirt;
-using CloudPortal.ServiceDefaults.Configuration;
-using Microsoft.Extensions.Configuration;
+using CloudPortal.ComputeAgent.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -11,40 +12,62 @@ public sealed record NodeCapacity(
     string Source, bool Simulated);
 
 /// <summary>
-/// Reads what this node offers: from libvirt when it answers, from the operating system when it does not
-/// (the report then says <c>os</c>, so nobody mistakes it for a working hypervisor).
+/// Reads what this node offers: from libvirt when it answers (vCPUs, RAM, CPU model, hypervisor; disk from the
+/// instances pool once it exists, else from the filesystem that will hold it), from the operating system when it does
+/// not (the report then says <c>os</c>, so nobody mistakes it for a working hypervisor).
 /// </summary>
-public sealed partial class NodeCapacityProbe(IOptions<AgentOptions> options, IConfiguration configuration, ILogger<NodeCapacityProbe> log)
+public sealed partial class NodeCapacityProbe(
+    HypervisorSession session, StoragePools pools, AgentSettings settings, IOptions<AgentOptions> options, ILogger<NodeCapacityProbe> log)
 {
     public const string FromLibvirt = "libvirt";
     public const string FromOs = "os";
     private string? _lastFailure;
+    private (int Generation, string? Model) _cpuModel = (-1, null);
 
     public NodeCapacity Read()
     {
-        var uri = options.Value.Libvirt;
-        var diskGb = DiskGb(InstancesPath());
-        try
+        string failure;
+        if (session.TryConnect(out var connection, out var hypervisor, out var unreachable))
         {
-            using var connection = LibvirtConnection.Open(uri, readOnly: true);
-            var info = connection.GetNodeInfo();
-            var type = connection.HypervisorType;
-            _lastFailure = null;
-            return new NodeCapacity(
-                (int)info.Cpus, (long)(info.MemoryKiB / 1024), diskGb, type, connection.HypervisorVersion.ToString(), info.CpuModel,
-                FromLibvirt, Simulated: type.Equals("TEST", StringComparison.OrdinalIgnoreCase));
+            try
+            {
+                var info = connection.GetNodeInfo();
+                long? poolGb;
+                using (var pool = pools.FindInstances(connection))
+                    poolGb = pool is null ? null : (long)(pool.GetInfo().CapacityBytes / InstanceDisks.GiB);
+                _lastFailure = null;
+                return new NodeCapacity(
+                    (int)info.Cpus, (long)(info.MemoryKiB / 1024), poolGb ?? DiskGb(settings.InstancesPath), hypervisor.Type, hypervisor.Version,
+                    CpuModel(connection) ?? info.CpuModel, FromLibvirt, hypervisor.Simulated);
+            }
+            catch (Exception ex) when (ex is LibvirtException or ObjectDisposedException)
+            {
+                failure = ex.Message;
+            }
         }
-        catch (LibvirtException ex)
+        else
         {
-            if (_lastFailure != ex.Message)
-                LogLibvirtUnreachable(log, uri, ex.Message);
-            _lastFailure = ex.Message;
-            return new NodeCapacity(Environment.ProcessorCount, MemoryMbFromOs(), diskGb, "unknown", null, CpuModelFromOs(), FromOs, Simulated: false);
+            failure = unreachable ?? "unknown error";
         }
+        if (_lastFailure != failure)
+            LogLibvirtUnreachable(log, session.Current?.Uri ?? options.Value.Libvirt, failure);
+        _lastFailure = failure;
+        return new NodeCapacity(Environment.ProcessorCount, MemoryMbFromOs(), DiskGb(settings.InstancesPath), "unknown", null, CpuModelFromOs(), FromOs, Simulated: false);
     }
 
-    private string InstancesPath() =>
-        string.IsNullOrWhiteSpace(options.Value.InstancesPath) ? Path.Combine(configuration.GetCloudPortalOptions().FullDataDir, "instances") : options.Value.InstancesPath;
+    /// <summary>The host CPU as libvirt names it (vendor and model from the capabilities), read once per connection.</summary>
+    private string? CpuModel(LibvirtConnection connection)
+    {
+        var generation = session.Generation;
+        if (_cpuModel.Generation == generation)
+            return _cpuModel.Model;
+        var cpu = XDocument.Parse(connection.GetCapabilities()).Root?.Element("host")?.Element("cpu");
+        var model = (string?)cpu?.Element("model");
+        var vendor = (string?)cpu?.Element("vendor");
+        var name = model is null ? null : vendor is null ? model : $"{vendor} {model}";
+        _cpuModel = (generation, name);
+        return name;
+    }
 
     /// <summary>Size of the filesystem holding <paramref name="path"/> (the longest mount point that contains it).</summary>
     private static long DiskGb(string path)

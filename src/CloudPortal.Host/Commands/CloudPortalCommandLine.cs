@@ -22,6 +22,8 @@ internal static class CloudPortalCommandLine
             var settings = Settings(result);
             // One command gives a usable cloud: the first start creates the cloud admin.
             settings.Overrides.TryAdd("CloudPortal:Identity:BootstrapOnStart", "true");
+            // Without libvirt, one box still gives a working (clearly simulated) cloud.
+            settings.Overrides.TryAdd("CloudPortal:Agent:SimulatedFallback", "true");
             return run(token => ModuleHost.RunAsync(settings, Modules.All, withAgent: true, token), ct);
         });
 

@@ -11,7 +11,10 @@ public static class OutboxExtensions
     public static Guid Publish<T>(this DbSet<OutboxMessage> outbox, T message) where T : class =>
         Add(outbox, message, destination: null);
 
-    /// <summary>Queues a command for one queue (e.g. <c>queue:compute-agent.node-1</c>).</summary>
+    /// <summary>
+    /// Queues a command for one endpoint. Use <c>exchange:compute-agent.node-1</c>: a <c>queue:</c> address makes the
+    /// sender re-declare the queue as classic, which RabbitMQ refuses for a quorum queue.
+    /// </summary>
     public static Guid Send<T>(this DbSet<OutboxMessage> outbox, Uri destination, T message) where T : class =>
         Add(outbox, message, destination.ToString());
 

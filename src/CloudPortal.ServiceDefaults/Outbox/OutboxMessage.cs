@@ -14,7 +14,7 @@ public sealed class OutboxMessage
 
     public required string Body { get; set; }
 
-    /// <summary>Null to publish the event; a queue address (<c>queue:compute-agent.node-1</c>) to send a command.</summary>
+    /// <summary>Null to publish the event; an endpoint address (<c>exchange:compute-agent.node-1</c>) to send a command.</summary>
     public string? Destination { get; set; }
 
     public DateTime CreatedAt { get; set; }

@@ -29,6 +29,20 @@ internal sealed class LibvirtLeftovers : IDisposable
         return name;
     }
 
+    /// <summary>A domain named by someone else (the agent's <c>cp-{id}</c>), removed like the test's own.</summary>
+    public void TrackDomain(string uri, string name)
+    {
+        lock (_gate)
+            _domains.Add((uri, name));
+    }
+
+    /// <summary>A pool named by the test but created by someone else (the agent), removed with its volumes.</summary>
+    public void TrackPool(string uri, string name)
+    {
+        lock (_gate)
+            _pools.Add((uri, name));
+    }
+
     /// <summary>A fresh directory under /tmp, removed with everything in it.</summary>
     public string Directory()
     {
@@ -96,6 +110,8 @@ internal sealed class LibvirtLeftovers : IDisposable
             return;
         if (!pool.IsActive())
             pool.Start();
+        // Files libvirt has not listed yet (a download's .part) would keep the directory from being deleted.
+        pool.Refresh();
         foreach (var volume in pool.ListAllVolumes())
         {
             using (volume)

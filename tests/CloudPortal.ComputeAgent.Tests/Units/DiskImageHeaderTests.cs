@@ -1,0 +1,63 @@
+using CloudPortal.ComputeAgent.Storage;
+using CloudPortal.ComputeAgent.Tests.Agent;
+using CloudPortal.ComputeAgent.Tests.Libvirt;
+using CloudPortal.Contracts.Compute;
+using Xunit;
+
+namespace CloudPortal.ComputeAgent.Tests.Units;
+
+/// <summary>Formats are detected from the data, with qemu-img as the reference for qcow2.</summary>
+public sealed class DiskImageHeaderTests : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("cp-test-header-").FullName;
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    [Fact]
+    public void A_boot_sector_is_raw_and_its_size_is_its_length()
+    {
+        var path = Write("boot.raw", BootSector.Image());
+
+        Assert.Equal(new DiskImageHeader(DiskFormats.Raw, (ulong)BootSector.ImageBytes, false), DiskImageHeader.Read(path));
+    }
+
+    [Fact]
+    public void A_qcow2_gives_its_virtual_size_not_its_file_size()
+    {
+        var path = Write("boot.qcow2", TestImages.Boot());
+
+        Assert.Equal(new DiskImageHeader(DiskFormats.Qcow2, (ulong)BootSector.ImageBytes, false), DiskImageHeader.Read(path));
+    }
+
+    [Fact]
+    public void A_qcow2_with_a_backing_file_refers_to_other_files()
+    {
+        TestImages.Boot();
+        var path = Path.Combine(_directory, "backed.qcow2");
+        Assert.Null(TestImages.QemuImg("create", "-f", "qcow2", "-b", "/etc/hostname", "-F", "raw", path, "8M"));
+
+        var header = DiskImageHeader.Read(path);
+
+        Assert.Equal((DiskFormats.Qcow2, 8UL * 1024 * 1024, true), (header.Format, header.VirtualSizeBytes, header.RefersToOtherFiles));
+    }
+
+    [Fact]
+    public void Other_formats_are_named_so_they_are_never_booted_as_raw()
+    {
+        var vmdk = new byte[512];
+        "KDMV"u8.CopyTo(vmdk);
+        var vdi = new byte[512];
+        new byte[] { 0x7F, 0x10, 0xDA, 0xBE }.CopyTo(vdi, 64);
+
+        Assert.Equal("vmdk", DiskImageHeader.Read(Write("a.vmdk", vmdk)).Format);
+        Assert.Equal("vdi", DiskImageHeader.Read(Write("a.vdi", vdi)).Format);
+        Assert.Equal(DiskFormats.Raw, DiskImageHeader.Read(Write("empty", [])).Format);
+    }
+
+    private string Write(string name, byte[] data)
+    {
+        var path = Path.Combine(_directory, name);
+        File.WriteAllBytes(path, data);
+        return path;
+    }
+}
