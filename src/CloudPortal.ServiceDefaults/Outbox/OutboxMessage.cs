@@ -23,6 +23,12 @@ public sealed class OutboxMessage
 
     public int Attempts { get; set; }
 
+    /// <summary>
+    /// Set when the row can never be published (its type no longer exists, its body does not deserialize):
+    /// it is set aside so the rows behind it flow, and stays for an operator to inspect.
+    /// </summary>
+    public DateTime? FailedAt { get; set; }
+
     public string? LastError { get; set; }
 }
 

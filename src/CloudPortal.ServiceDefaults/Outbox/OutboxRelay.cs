@@ -9,6 +9,9 @@ using Microsoft.Extensions.Options;
 
 namespace CloudPortal.ServiceDefaults.Outbox;
 
+/// <summary>An outbox row that can never be published.</summary>
+public sealed class PoisonMessageException(string message) : Exception(message);
+
 public sealed class OutboxOptions
 {
     /// <summary>How often the relay looks for rows when nothing woke it.</summary>
@@ -74,7 +77,7 @@ public sealed partial class OutboxRelay<TContext>(
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<TContext>();
         var pending = await db.Outbox
-            .Where(m => m.SentAt == null)
+            .Where(m => m.SentAt == null && m.FailedAt == null)
             .OrderBy(m => m.Sequence)
             .Take(_options.BatchSize)
             .ToListAsync(cancellationToken).ConfigureAwait(false);
@@ -85,6 +88,16 @@ public sealed partial class OutboxRelay<TContext>(
             try
             {
                 await PublishAsync(row, cancellationToken).ConfigureAwait(false);
+            }
+            catch (PoisonMessageException ex)
+            {
+                // Retrying cannot help: set it aside rather than block every later row behind it.
+                row.Attempts++;
+                row.FailedAt = time.GetUtcNow().UtcDateTime;
+                row.LastError = Truncate(ex.Message, 2048);
+                await db.SaveChangesAsync(CancellationToken.None).ConfigureAwait(false);
+                LogPoison(log, typeof(TContext).Name, row.Sequence, ex.Message);
+                continue;
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
@@ -105,9 +118,17 @@ public sealed partial class OutboxRelay<TContext>(
     private async Task PublishAsync(OutboxMessage row, CancellationToken cancellationToken)
     {
         var type = Type.GetType(row.MessageType, throwOnError: false)
-            ?? throw new InvalidOperationException($"outbox row {row.Sequence}: unknown message type '{row.MessageType}'");
-        var message = JsonSerializer.Deserialize(row.Body, type, OutboxExtensions.Json)
-            ?? throw new InvalidOperationException($"outbox row {row.Sequence}: empty body");
+            ?? throw new PoisonMessageException($"outbox row {row.Sequence}: unknown message type '{row.MessageType}'");
+        object message;
+        try
+        {
+            message = JsonSerializer.Deserialize(row.Body, type, OutboxExtensions.Json)
+                ?? throw new PoisonMessageException($"outbox row {row.Sequence}: empty body");
+        }
+        catch (JsonException ex)
+        {
+            throw new PoisonMessageException($"outbox row {row.Sequence}: body is not a {type.Name}: {ex.Message}");
+        }
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(_options.PublishTimeout);
@@ -136,6 +157,9 @@ public sealed partial class OutboxRelay<TContext>(
     }
 
     private static string Truncate(string value, int max) => value.Length <= max ? value : value[..max];
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Outbox relay for {Context} set row {Sequence} aside (FailedAt): {Reason}")]
+    private static partial void LogPoison(ILogger logger, string context, long sequence, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Outbox relay for {Context} paused for {Seconds}s: {Reason}")]
     private static partial void LogRelayFailed(ILogger logger, string context, double seconds, string reason);

@@ -36,7 +36,7 @@ public static class OutboxModel
             outbox.HasKey(m => m.Sequence);
             outbox.Property(m => m.Sequence).ValueGeneratedOnAdd();
             outbox.HasIndex(m => m.MessageId).IsUnique();
-            outbox.HasIndex(m => m.SentAt);
+            outbox.HasIndex(m => new { m.SentAt, m.FailedAt });
             outbox.Property(m => m.MessageType).HasMaxLength(512);
             outbox.Property(m => m.Destination).HasMaxLength(512);
             outbox.Property(m => m.LastError).HasMaxLength(2048);

@@ -101,6 +101,28 @@ public sealed class OutboxTests : IDisposable
         Assert.Equal(1, host.Deliveries.Count(noteId));
     }
 
+    [Theory]
+    [InlineData("CloudPortal.Contracts.Gone.NoSuchEvent, CloudPortal.Contracts", "{}")]
+    [InlineData("CloudPortal.ServiceDefaults.Tests.Outbox.NoteAdded, CloudPortal.ServiceDefaults.Tests", "not json")]
+    public async Task A_row_that_can_never_be_published_is_set_aside_and_the_rows_behind_it_flow(string messageType, string body)
+    {
+        await using var host = await NotesHost.StartAsync("sqlite", _dataDir, null, null);
+        await using (var scope = host.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<NotesDbContext>();
+            db.Outbox.Add(new OutboxMessage { MessageId = Guid.NewGuid(), MessageType = messageType, Body = body, CreatedAt = DateTime.UtcNow });
+            await db.SaveChangesAsync();
+        }
+
+        var noteId = await host.AddNoteAsync("written after a poison row");
+
+        await host.Deliveries.WaitForAsync(noteId, 1, TimeSpan.FromSeconds(30));
+        var poison = await host.QueryAsync(db => db.Outbox.AsNoTracking().SingleAsync(m => m.MessageType == messageType && m.Body == body));
+        Assert.NotNull(poison.FailedAt);
+        Assert.Null(poison.SentAt);
+        Assert.False(string.IsNullOrEmpty(poison.LastError));
+    }
+
     private static async Task<OutboxMessage> WaitForAsync(NotesHost host, Func<OutboxMessage, bool> condition)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);

@@ -294,6 +294,9 @@ namespace CloudPortal.Identity.Migrations.Sqlite
                         .HasMaxLength(512)
                         .HasColumnType("TEXT");
 
+                    b.Property<DateTime?>("FailedAt")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("LastError")
                         .HasMaxLength(2048)
                         .HasColumnType("TEXT");
@@ -314,7 +317,7 @@ namespace CloudPortal.Identity.Migrations.Sqlite
                     b.HasIndex("MessageId")
                         .IsUnique();
 
-                    b.HasIndex("SentAt");
+                    b.HasIndex("SentAt", "FailedAt");
 
                     b.ToTable("outbox_messages", (string)null);
                 });
