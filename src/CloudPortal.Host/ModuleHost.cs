@@ -1,6 +1,5 @@
 using CloudPortal.ComputeAgent;
 using CloudPortal.Identity;
-using Microsoft.AspNetCore.Http;
 using CloudPortal.ServiceDefaults;
 using CloudPortal.ServiceDefaults.Configuration;
 using CloudPortal.ServiceDefaults.Messaging;
@@ -28,7 +27,7 @@ internal static class ModuleHost
         if (withAgent && modules.Any(m => m.Name == IdentityModule.Name) && string.IsNullOrWhiteSpace(builder.Configuration["CloudPortal:Identity:Authority"]))
         {
             // The local agent fetches image files with a service token from the Identity in this same process.
-            builder.Configuration["CloudPortal:Identity:Authority"] = LocalUrl(builder.Configuration["urls"]);
+            builder.Configuration["CloudPortal:Identity:Authority"] = ListenUrls.Callable(builder.Configuration["urls"])[0] + "/";
         }
         if (withAgent)
             builder.AddComputeAgentModule();
@@ -49,15 +48,6 @@ internal static class ModuleHost
             throw new StartupException($"cannot listen on {string.Join(", ", app.Urls.DefaultIfEmpty(builder.Configuration["urls"] ?? "the configured address"))}: {ex.Message} (set --urls)", ex);
         }
         await app.WaitForShutdownAsync(cancellationToken);
-    }
-
-    /// <summary>The first listen address, as this machine can call it.</summary>
-    private static string LocalUrl(string? urls)
-    {
-        var first = (urls ?? "http://127.0.0.1:8080").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).First();
-        var address = BindingAddress.Parse(first);
-        var host = address.Host is "*" or "+" or "0.0.0.0" or "[::]" ? "127.0.0.1" : address.Host;
-        return $"{address.Scheme}://{host}:{address.Port}/";
     }
 }
 

@@ -44,4 +44,14 @@ public sealed class ConfigurationTests
         var error = Assert.Throws<StartupException>(() => ModuleConnections.Postgres(options, "scheduler"));
         Assert.Contains("not a valid connection string", error.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Listen_addresses_become_urls_this_machine_can_call()
+    {
+        Assert.Equal(["http://127.0.0.1:8080", "http://127.0.0.1:9000", "https://cloud.example:443"],
+            ListenUrls.Callable("http://0.0.0.0:8080; http://*:9000;https://cloud.example:443"));
+        Assert.Equal([ListenUrls.Default], ListenUrls.Callable(null));
+        var error = Assert.Throws<StartupException>(() => ListenUrls.Parse("not a url"));
+        Assert.Contains("set --urls", error.Message, StringComparison.Ordinal);
+    }
 }

@@ -84,7 +84,7 @@ public sealed class IdentitySeeder(IServiceProvider services, IConfiguration con
     {
         var redirects = options.Value.PortalRedirectUris.Count > 0
             ? options.Value.PortalRedirectUris
-            : ListenUrls().Select(u => $"{u}/signin-oidc").ToList();
+            : ListenUrls.Callable(configuration["urls"]).Select(u => $"{u}/signin-oidc").ToList();
         var descriptor = new OpenIddictApplicationDescriptor
         {
             ClientId = Clients.Portal,
@@ -136,10 +136,6 @@ public sealed class IdentitySeeder(IServiceProvider services, IConfiguration con
         else
             await applications.UpdateAsync(existing, descriptor, cancellationToken);
     }
-
-    private IEnumerable<string> ListenUrls() =>
-        (configuration["urls"] ?? "http://127.0.0.1:8080").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(u => u.TrimEnd('/').Replace("://0.0.0.0", "://localhost", StringComparison.Ordinal).Replace("://*", "://localhost", StringComparison.Ordinal).Replace("://+", "://localhost", StringComparison.Ordinal));
 
     private static string RandomSecret(int bytes) => Convert.ToBase64String(RandomNumberGenerator.GetBytes(bytes)).Replace('+', '-').Replace('/', '_').TrimEnd('=');
 

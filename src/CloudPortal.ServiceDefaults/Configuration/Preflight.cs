@@ -33,20 +33,14 @@ public static class Preflight
     /// </summary>
     public static void EnsureCanListen(string? urls)
     {
-        foreach (var url in (urls ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        if (string.IsNullOrWhiteSpace(urls))
+            return;
+        foreach (var address in ListenUrls.Parse(urls))
         {
-            BindingAddress address;
-            try
-            {
-                address = BindingAddress.Parse(url);
-            }
-            catch (FormatException ex)
-            {
-                throw new StartupException($"'{url}' is not a listen address such as http://127.0.0.1:8080 (set --urls)", ex);
-            }
+            var url = address.ToString();
             var ip = address.Host switch
             {
-                "*" or "+" or "0.0.0.0" => IPAddress.Any,
+                _ when ListenUrls.IsWildcard(address.Host) => IPAddress.Any,
                 "localhost" => IPAddress.Loopback,
                 var host => IPAddress.TryParse(host.Trim('[', ']'), out var parsed) ? parsed : null,
             };
