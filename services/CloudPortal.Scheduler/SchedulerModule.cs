@@ -48,6 +48,12 @@ public sealed class SchedulerOptions
 
     /// <summary>How many fresh snapshots a request may use when concurrent claims took every candidate.</summary>
     public int PlacementRounds { get; set; } = 3;
+
+    /// <summary>
+    /// How old the scheduler's in-memory view of the hosts may grow before it is read again in the background (it is
+    /// read before use at ten times this). Claims are checked against the database whatever its age.
+    /// </summary>
+    public TimeSpan HostStateMaxAge { get; set; } = TimeSpan.FromSeconds(1);
 }
 
 public static class SchedulerModule
@@ -74,8 +80,10 @@ public static class SchedulerModule
     public static IServiceCollection AddSchedulerServices(this IServiceCollection services)
     {
         services.AddOptions<SchedulerOptions>();
+        services.AddLogging();
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(sp => HostSelector.Create(sp.GetRequiredService<IOptions<SchedulerOptions>>().Value, Random.Shared));
+        services.AddSingleton<HostStateCache>();
         services.AddScoped<ClaimService>();
         services.AddScoped<PlacementService>();
         return services;

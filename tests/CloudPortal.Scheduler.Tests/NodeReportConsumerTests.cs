@@ -56,6 +56,7 @@ public sealed class NodeReportConsumerTests : IDisposable
             Directory.CreateDirectory(_dir);
             services.AddDbContext<SchedulerDbContext, SqliteSchedulerDbContext>(o => o.UseSqlite($"Data Source={Path.Combine(_dir, "scheduler.db")}"));
         }
+        services.AddSchedulerServices();
         services.AddMassTransitTestHarness(bus => bus.AddConsumer<ComputeNodeReportedConsumer>(typeof(ComputeNodeReportedConsumerDefinition)));
         return services.BuildServiceProvider(validateScopes: true);
     }

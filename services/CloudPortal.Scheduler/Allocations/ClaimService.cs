@@ -24,7 +24,8 @@ public enum ClaimStatus
     Contended,
 }
 
-public sealed record ClaimResult(ClaimStatus Status, string Host, PlacementResources? Resources, string? Reason = null)
+/// <param name="Provider">The host as the claim last saw it (after its own change when it claimed), for the scheduler's cache.</param>
+public sealed record ClaimResult(ClaimStatus Status, string Host, PlacementResources? Resources, string? Reason = null, HostState? Provider = null)
 {
     public bool Succeeded => Status is ClaimStatus.Claimed or ClaimStatus.AlreadyHeld;
 }
@@ -38,9 +39,9 @@ public enum ReleaseStatus
 public sealed record ReleaseResult(ReleaseStatus Status, string? Host, PlacementResources? Resources);
 
 /// <summary>
-/// Claims, replaces and releases allocations. A claim reads the provider row (usage and generation in one read),
-/// checks the room in code, then in one transaction runs
-/// <c>UPDATE compute_nodes SET used = used + n, generation = generation + 1 WHERE host = @h AND generation = @g</c>
+/// Claims, replaces and releases allocations. A claim reads the provider row (usage and generation in one read; or
+/// takes them from the scheduler's cache on its first attempt), checks the room in code, then in one transaction runs
+/// <c>UPDATE compute_nodes SET used = used + n, generation = generation + 1 WHERE host = @h AND generation = @g AND enabled</c>
 /// and writes the allocation row. If another claim, release, report or admin change moved the generation in
 /// between, the UPDATE matches no row, the transaction rolls back and the claim starts again from a fresh read.
 /// So the usage a claim checked is the usage it commits against, on SQLite and PostgreSQL alike, however many
@@ -49,22 +50,23 @@ public sealed record ReleaseResult(ReleaseStatus Status, string? Host, Placement
 public sealed class ClaimService(SchedulerDbContext db, TimeProvider time, IOptions<SchedulerOptions> options)
 {
     private readonly int _attempts = Math.Max(1, options.Value.ClaimAttempts);
+    private readonly TimeSpan _downAfter = options.Value.NodeDownAfter;
 
-    /// <summary>Claims <paramref name="resources"/> for a consumer that holds nothing; answers the existing claim otherwise.</summary>
-    public async Task<ClaimResult> ClaimAsync(Guid consumerId, Guid projectId, string host, PlacementResources resources, CancellationToken cancellationToken = default)
-    {
-        var existing = await FindAsync(consumerId, cancellationToken);
-        if (existing is not null)
-            return new ClaimResult(ClaimStatus.AlreadyHeld, existing.Host, existing.Resources);
-        return await WriteAsync(consumerId, projectId, host, resources, replace: false, cancellationToken);
-    }
+    /// <summary>
+    /// Claims <paramref name="resources"/> for a consumer that holds nothing; answers the existing claim otherwise (the
+    /// allocation's key makes a second claim for one consumer fail atomically). <paramref name="known"/> is the host as
+    /// the caller last saw it (the scheduler's cache): the first attempt commits against its generation without reading
+    /// the row again; if the host moved on since, the attempt fails the generation check and the row is read.
+    /// </summary>
+    public Task<ClaimResult> ClaimAsync(Guid consumerId, Guid projectId, string host, PlacementResources resources, HostState? known = null, CancellationToken cancellationToken = default) =>
+        WriteAsync(consumerId, projectId, host, resources, replace: false, known, cancellationToken);
 
     /// <summary>
     /// Replaces whatever the consumer holds with <paramref name="resources"/> on <paramref name="host"/> (a resize, or a
     /// move to another host), atomically: on the same host only the difference has to fit.
     /// </summary>
     public Task<ClaimResult> ReplaceAsync(Guid consumerId, Guid projectId, string host, PlacementResources resources, CancellationToken cancellationToken = default) =>
-        WriteAsync(consumerId, projectId, host, resources, replace: true, cancellationToken);
+        WriteAsync(consumerId, projectId, host, resources, replace: true, known: null, cancellationToken);
 
     public async Task<ReleaseResult> ReleaseAsync(Guid consumerId, CancellationToken cancellationToken = default)
     {
@@ -100,30 +102,31 @@ public sealed class ClaimService(SchedulerDbContext db, TimeProvider time, IOpti
         }
     }
 
-    private async Task<ClaimResult> WriteAsync(Guid consumerId, Guid projectId, string host, PlacementResources resources, bool replace, CancellationToken cancellationToken)
+    private async Task<ClaimResult> WriteAsync(Guid consumerId, Guid projectId, string host, PlacementResources resources, bool replace, HostState? known, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(resources);
         for (var attempt = 1; attempt <= _attempts; attempt++)
         {
             db.ChangeTracker.Clear();
             var held = replace ? await FindAsync(consumerId, cancellationToken) : null;
-            var node = await db.ComputeNodes.AsNoTracking().SingleOrDefaultAsync(n => n.Host == host, cancellationToken);
-            if (node is null)
+            var provider = attempt == 1 && known is not null && known.Host == host ? known : await ReadAsync(host, cancellationToken);
+            if (provider is null)
                 return new ClaimResult(ClaimStatus.Rejected, host, null, "unknown host");
-            if (!node.Enabled)
-                return new ClaimResult(ClaimStatus.Rejected, host, null, $"disabled: {node.DisabledReason}");
+            if (!provider.Enabled)
+                return new ClaimResult(ClaimStatus.Rejected, host, null, $"disabled: {provider.DisabledReason}", provider);
 
             var sameHost = held is not null && held.Host == host;
             var credit = sameHost ? held!.Resources : new PlacementResources(0, 0, 0);
-            if (Shortfall(node, resources, credit) is { } shortfall)
-                return new ClaimResult(ClaimStatus.Rejected, host, null, shortfall);
+            if (Shortfall(provider, resources, credit) is { } shortfall)
+                return new ClaimResult(ClaimStatus.Rejected, host, null, shortfall, provider);
 
             try
             {
                 await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-                var generation = node.Generation;
+                var generation = provider.Generation;
+                // Enabled is in the condition too, so that a host disabled since it was read is never claimed on.
                 var updated = await db.ComputeNodes
-                    .Where(n => n.Host == host && n.Generation == generation)
+                    .Where(n => n.Host == host && n.Generation == generation && n.Enabled)
                     .ExecuteUpdateAsync(s => s
                         .SetProperty(n => n.UsedVCpus, n => n.UsedVCpus + resources.VCpus - credit.VCpus)
                         .SetProperty(n => n.UsedMemoryMb, n => n.UsedMemoryMb + resources.MemoryMb - credit.MemoryMb)
@@ -132,10 +135,11 @@ public sealed class ClaimService(SchedulerDbContext db, TimeProvider time, IOpti
                         .SetProperty(n => n.Generation, n => n.Generation + 1), cancellationToken);
                 if (updated == 0)
                 {
-                    // Someone else changed the host since we read it: read again and re-check.
+                    // Someone else changed the host since it was read: read again and re-check.
                     SchedulerMetrics.ClaimConflicts.Add(1);
                     await transaction.RollbackAsync(CancellationToken.None);
-                    await Backoff(attempt, cancellationToken);
+                    if (provider != known)
+                        await Backoff(attempt, cancellationToken);
                     continue;
                 }
 
@@ -167,7 +171,7 @@ public sealed class ClaimService(SchedulerDbContext db, TimeProvider time, IOpti
                         await Adjust(held.Host, -held.VCpus, -held.MemoryMb, -held.DiskGb, -1, cancellationToken);
                 }
                 await transaction.CommitAsync(cancellationToken);
-                return new ClaimResult(ClaimStatus.Claimed, host, resources);
+                return new ClaimResult(ClaimStatus.Claimed, host, resources, Provider: After(provider, resources, credit, sameHost));
             }
             catch (Exception ex) when (IsTransient(ex))
             {
@@ -176,7 +180,8 @@ public sealed class ClaimService(SchedulerDbContext db, TimeProvider time, IOpti
             }
             catch (DbUpdateException) when (held is null)
             {
-                // A concurrent delivery for the same consumer inserted first (primary key): answer with its claim.
+                // The consumer already holds a claim (a redelivered request, or a concurrent delivery that inserted
+                // first): the key refused the second one and the transaction rolled back; answer with the first.
                 db.ChangeTracker.Clear();
                 if (await FindAsync(consumerId, CancellationToken.None) is { } winner)
                     return new ClaimResult(ClaimStatus.AlreadyHeld, winner.Host, winner.Resources);
@@ -186,16 +191,16 @@ public sealed class ClaimService(SchedulerDbContext db, TimeProvider time, IOpti
         return new ClaimResult(ClaimStatus.Contended, host, null, $"the host changed {_attempts} times while claiming");
     }
 
-    /// <summary>Why the node cannot take <paramref name="wanted"/> (after giving back <paramref name="credit"/>), or null when it can.</summary>
-    public static string? Shortfall(ComputeNode node, PlacementResources wanted, PlacementResources credit)
+    /// <summary>Why the host cannot take <paramref name="wanted"/> (after giving back <paramref name="credit"/>), or null when it can.</summary>
+    public static string? Shortfall(HostState host, PlacementResources wanted, PlacementResources credit)
     {
-        ArgumentNullException.ThrowIfNull(node);
+        ArgumentNullException.ThrowIfNull(host);
         ArgumentNullException.ThrowIfNull(wanted);
         ArgumentNullException.ThrowIfNull(credit);
         var shortfalls = new List<string>();
-        Check(node.Inventory(ResourceClass.VCpu), wanted.VCpus, credit.VCpus, "vCPUs");
-        Check(node.Inventory(ResourceClass.MemoryMb), wanted.MemoryMb, credit.MemoryMb, "MB RAM");
-        Check(node.Inventory(ResourceClass.DiskGb), wanted.DiskGb, credit.DiskGb, "GB disk");
+        Check(host.VCpu, wanted.VCpus, credit.VCpus, "vCPUs");
+        Check(host.MemoryMb, wanted.MemoryMb, credit.MemoryMb, "MB RAM");
+        Check(host.DiskGb, wanted.DiskGb, credit.DiskGb, "GB disk");
         return shortfalls.Count == 0 ? null : string.Join("; ", shortfalls);
 
         void Check(ResourceInventory inventory, long amount, long given, string unit)
@@ -205,6 +210,21 @@ public sealed class ClaimService(SchedulerDbContext db, TimeProvider time, IOpti
                 shortfalls.Add($"{amount} {unit} requested, {after.Free} free");
         }
     }
+
+    // The provider as the committed UPDATE left it: what the scheduler's cache learns from a claim.
+    private static HostState After(HostState provider, PlacementResources resources, PlacementResources credit, bool sameHost) => provider with
+    {
+        VCpu = provider.VCpu with { Used = provider.VCpu.Used + resources.VCpus - credit.VCpus },
+        MemoryMb = provider.MemoryMb with { Used = provider.MemoryMb.Used + resources.MemoryMb - credit.MemoryMb },
+        DiskGb = provider.DiskGb with { Used = provider.DiskGb.Used + resources.DiskGb - credit.DiskGb },
+        InstanceCount = provider.InstanceCount + (sameHost ? 0 : 1),
+        Generation = provider.Generation + 1,
+    };
+
+    private async Task<HostState?> ReadAsync(string host, CancellationToken cancellationToken) =>
+        await db.ComputeNodes.AsNoTracking().SingleOrDefaultAsync(n => n.Host == host, cancellationToken) is { } node
+            ? HostState.From(node, [], time.GetUtcNow().UtcDateTime, _downAfter)
+            : null;
 
     private Task<Allocation?> FindAsync(Guid consumerId, CancellationToken cancellationToken) =>
         db.Allocations.AsNoTracking().SingleOrDefaultAsync(a => a.ConsumerId == consumerId, cancellationToken);

@@ -1,5 +1,6 @@
 using CloudPortal.Contracts.Scheduler;
 using CloudPortal.Scheduler.Data;
+using CloudPortal.Scheduler.Placement;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -10,7 +11,7 @@ namespace CloudPortal.Scheduler.Hosts;
 /// Keeps the latest report of every compute node. Idempotent by its natural guard: an older report changes nothing.
 /// A report only touches what the agent reports; reserved amounts, ratios, zone and enabled stay as the admin set them.
 /// </summary>
-public sealed class ComputeNodeReportedConsumer(SchedulerDbContext db, IOptions<SchedulerOptions> options) : IConsumer<ComputeNodeReported>
+public sealed class ComputeNodeReportedConsumer(SchedulerDbContext db, HostStateCache cache, IOptions<SchedulerOptions> options) : IConsumer<ComputeNodeReported>
 {
     private const int Attempts = 5;
 
@@ -20,6 +21,7 @@ public sealed class ComputeNodeReportedConsumer(SchedulerDbContext db, IOptions<
         for (var attempt = 1; ; attempt++)
         {
             var node = await db.ComputeNodes.SingleOrDefaultAsync(n => n.Host == report.Host, context.CancellationToken);
+            var generation = node?.Generation;
             if (node is null)
                 db.ComputeNodes.Add(ComputeNode.Register(report, options.Value.DefaultAvailabilityZone));
             else if (!node.Apply(report))
@@ -27,6 +29,10 @@ public sealed class ComputeNodeReportedConsumer(SchedulerDbContext db, IOptions<
             try
             {
                 await db.SaveChangesAsync(context.CancellationToken);
+                // A new node or a change of capacity is news for placement; a heartbeat alone is not (liveness is
+                // judged from the cached heartbeat, refreshed every few seconds).
+                if (node is null || node.Generation != generation)
+                    cache.Invalidate();
                 return;
             }
             catch (DbUpdateConcurrencyException) when (attempt < Attempts)

@@ -1,10 +1,12 @@
 using CloudPortal.Scheduler.Aggregates;
 using CloudPortal.Scheduler.Data;
+using CloudPortal.Scheduler.Placement;
 using CloudPortal.ServiceDefaults.Errors;
 using CloudPortal.ServiceDefaults.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace CloudPortal.Scheduler.Hosts;
@@ -96,6 +98,7 @@ public static class HostsApi
         {
             return Problems.BadRequest("invalid_host_setting", "Invalid host setting", ex.Message);
         }
+        http.RequestServices.GetRequiredService<HostStateCache>().Invalidate();
         return await Get(host, http, db, options, time);
     }
 
@@ -134,6 +137,7 @@ public static class HostsApi
         {
             return Problems.BadRequest("invalid_aggregate", "Invalid aggregate", ex.Message);
         }
+        http.RequestServices.GetRequiredService<HostStateCache>().Invalidate();
         var all = (await AggregateAdministration.ListAsync(db, http.RequestAborted)).Select(View).ToList();
         return created ? TypedResults.Created("/scheduler/v1/aggregates", all) : TypedResults.Ok(all);
     }

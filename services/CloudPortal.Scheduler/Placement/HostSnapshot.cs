@@ -14,7 +14,7 @@ public static class HostSnapshot
         var nodes = await db.ComputeNodes.AsNoTracking()
             .Select(n => new
             {
-                n.Host, n.AvailabilityZone, n.Enabled, n.DisabledReason, n.LastHeartbeatAt, n.HypervisorType, n.CpuModel, n.InstanceCount,
+                n.Host, n.AvailabilityZone, n.Enabled, n.DisabledReason, n.LastHeartbeatAt, n.HypervisorType, n.CpuModel, n.InstanceCount, n.Generation,
                 n.VCpus, n.ReservedVCpus, n.CpuAllocationRatio, n.UsedVCpus,
                 n.MemoryMb, n.ReservedMemoryMb, n.RamAllocationRatio, n.UsedMemoryMb,
                 n.DiskGb, n.ReservedDiskGb, n.DiskAllocationRatio, n.UsedDiskGb,
@@ -32,6 +32,9 @@ public static class HostSnapshot
             new ResourceInventory(n.MemoryMb, n.ReservedMemoryMb, n.RamAllocationRatio, n.UsedMemoryMb),
             new ResourceInventory(n.DiskGb, n.ReservedDiskGb, n.DiskAllocationRatio, n.UsedDiskGb),
             n.InstanceCount, HostCapabilities.HypervisorType(n.HypervisorType), HostCapabilities.Architecture(n.CpuModel),
-            byHost.GetValueOrDefault(n.Host) ?? [])).ToList();
+            byHost.GetValueOrDefault(n.Host) ?? [])
+        {
+            Generation = n.Generation,
+        }).ToList();
     }
 }

@@ -24,12 +24,18 @@ public sealed record HostState(
     string? Architecture,
     IReadOnlyList<AggregateState> Aggregates)
 {
+    /// <summary>The provider's generation when this state was read: a claim made from it commits only if it is still current.</summary>
+    public long Generation { get; init; }
+
     public static HostState From(ComputeNode node, IReadOnlyList<AggregateState> aggregates, DateTime now, TimeSpan downAfter)
     {
         ArgumentNullException.ThrowIfNull(node);
         return new HostState(node.Host, node.AvailabilityZone, node.Enabled, node.DisabledReason, node.IsUp(now, downAfter), node.LastHeartbeatAt,
             node.Inventory(ResourceClass.VCpu), node.Inventory(ResourceClass.MemoryMb), node.Inventory(ResourceClass.DiskGb),
-            node.InstanceCount, HostCapabilities.HypervisorType(node.HypervisorType), HostCapabilities.Architecture(node.CpuModel), aggregates);
+            node.InstanceCount, HostCapabilities.HypervisorType(node.HypervisorType), HostCapabilities.Architecture(node.CpuModel), aggregates)
+        {
+            Generation = node.Generation,
+        };
     }
 
     public ResourceInventory this[ResourceClass resource] => resource switch

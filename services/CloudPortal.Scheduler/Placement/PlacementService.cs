@@ -10,10 +10,11 @@ namespace CloudPortal.Scheduler.Placement;
 public sealed record PlacementOutcome(HostsSelected? Selected, NoValidHost? Unschedulable, PlacementExplanation? Explanation);
 
 /// <summary>
-/// The I/O around the pure <see cref="HostSelector"/>: read a snapshot, select, claim on the best host, fall back to
-/// the next ones when the claim loses a race, and read a fresh snapshot when every candidate was taken.
+/// The I/O around the pure <see cref="HostSelector"/>: take the hosts from the cache, select, claim on the best host,
+/// fall back to the next ones when the claim loses a race, and read a fresh snapshot when every candidate was taken
+/// or when the cached view has no host for the request.
 /// </summary>
-public sealed class PlacementService(SchedulerDbContext db, ClaimService claims, HostSelector selector, IOptions<SchedulerOptions> options, TimeProvider time)
+public sealed class PlacementService(SchedulerDbContext db, ClaimService claims, HostStateCache cache, HostSelector selector, IOptions<SchedulerOptions> options, TimeProvider time)
 {
     private readonly SchedulerOptions _options = options.Value;
 
@@ -29,37 +30,54 @@ public sealed class PlacementService(SchedulerDbContext db, ClaimService claims,
 
     private async Task<PlacementOutcome> PlaceAsync(PlacementRequest request, CancellationToken cancellationToken)
     {
-        var held = await db.Allocations.AsNoTracking().SingleOrDefaultAsync(a => a.ConsumerId == request.ConsumerId, cancellationToken);
-        // A redelivered request finds its own claim: answer it again rather than claim twice.
+        // A resize or a reschedule moves what the consumer holds. A new request needs no lookup: if it is a redelivery,
+        // the allocation's key refuses the second claim and the claim answers with the first.
+        var held = request.Resize || request.AvoidHosts.Count > 0
+            ? await db.Allocations.AsNoTracking().SingleOrDefaultAsync(a => a.ConsumerId == request.ConsumerId, cancellationToken)
+            : null;
         if (held is not null && !request.AvoidHosts.Contains(held.Host) && (!request.Resize || held.Resources == request.Resources))
             return Selected(request, held.Host, [], held.Resources);
 
         PlacementExplanation? last = null;
-        for (var round = 1; round <= Math.Max(1, _options.PlacementRounds); round++)
+        var fresh = false;
+        for (var round = 1; round <= Math.Max(1, _options.PlacementRounds);)
         {
-            var hosts = await HostSnapshot.LoadAsync(db, time.GetUtcNow().UtcDateTime, _options.NodeDownAfter, cancellationToken);
+            var view = await cache.GetAsync(db, fresh, cancellationToken);
+            var hosts = view.Hosts;
             if (held is not null)
                 hosts = hosts.Select(h => h.Host == held.Host ? h.Without(held.Resources) : h).ToList();
             var selection = selector.Select(hosts, request);
             last = selection.Explanation;
+            if (!selection.Found && !view.Fresh)
+            {
+                // The cache may be behind (a host added, enabled or freed elsewhere): "no valid host" rests on a fresh read.
+                fresh = true;
+                continue;
+            }
             if (!selection.Found)
                 return Unschedulable(request, selection.Explanation);
 
             for (var i = 0; i < selection.Candidates.Count; i++)
             {
-                var host = selection.Candidates[i].Host.Host;
+                var candidate = selection.Candidates[i].Host;
                 var claim = held is null
-                    ? await claims.ClaimAsync(request.ConsumerId, request.ProjectId, host, request.Resources, cancellationToken)
-                    : await claims.ReplaceAsync(request.ConsumerId, request.ProjectId, host, request.Resources, cancellationToken);
+                    ? await claims.ClaimAsync(request.ConsumerId, request.ProjectId, candidate.Host, request.Resources, candidate, cancellationToken)
+                    : await claims.ReplaceAsync(request.ConsumerId, request.ProjectId, candidate.Host, request.Resources, cancellationToken);
+                if (claim.Provider is not null)
+                    cache.Update(claim.Provider);
+                if (held is not null && held.Host != candidate.Host && claim.Status == ClaimStatus.Claimed)
+                    cache.Invalidate();   // the host it left was given back its share
                 if (claim.Status == ClaimStatus.AlreadyHeld)
                     return Selected(request, claim.Host, [], claim.Resources!);
                 if (claim.Status == ClaimStatus.Claimed)
                 {
                     var alternates = selection.Candidates.Skip(i + 1).Take(_options.Alternates).Select(c => c.Host.Host).ToList();
-                    return Selected(request, host, alternates, request.Resources) with { Explanation = selection.Explanation };
+                    return Selected(request, candidate.Host, alternates, request.Resources) with { Explanation = selection.Explanation };
                 }
-                // Rejected or contended: our snapshot was stale for this host; the next candidate may still fit.
+                // Rejected or contended: our view was stale for this host; the next candidate may still fit.
             }
+            fresh = true;
+            round++;
         }
         // Every candidate of every fresh snapshot was taken by concurrent claims.
         return Unschedulable(request, last! with
@@ -73,7 +91,8 @@ public sealed class PlacementService(SchedulerDbContext db, ClaimService claims,
     {
         ArgumentNullException.ThrowIfNull(request);
         var now = time.GetUtcNow();
-        var hosts = await HostSnapshot.LoadAsync(db, now.UtcDateTime, _options.NodeDownAfter, cancellationToken);
+        // A fit check is advice for the launch wizard: the cached view (at most a few seconds behind) is good enough.
+        var hosts = (await cache.GetAsync(db, fresh: false, cancellationToken)).Hosts;
         var fits = request.Flavors.Select(f => FitCheck.Count(selector, hosts, request.ProjectId, request.AvailabilityZone, f)).ToList();
         return new FitReport(request.ProjectId, request.AvailabilityZone, fits, now);
     }
