@@ -45,6 +45,8 @@ try
         created.EnsureSuccessStatusCode();
         var id = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
         await RunAsync("sync");
+        var serverCpu = CpuSeconds(pid);
+        var clientCpu = Process.GetCurrentProcess().TotalProcessorTime;
         var upload = await TimeAsync(async () =>
         {
             await using var file = new FileStream(image, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan | FileOptions.Asynchronous);
@@ -56,6 +58,8 @@ try
                 throw new InvalidOperationException($"upload: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
         });
         var peak = Status(pid, "VmHWM");
+        serverCpu = CpuSeconds(pid) - serverCpu;
+        var clientSeconds = (Process.GetCurrentProcess().TotalProcessorTime - clientCpu).TotalSeconds;
         (await api.DeleteAsync($"images/v2/images/{id}")).EnsureSuccessStatusCode();
         File.Delete(image);
 
@@ -68,11 +72,12 @@ try
             $"{Rate(upload) / Rate(cp):0.00}",
             $"{Rate(upload) / Rate(cpSync):0.00}",
             $"{peak / 1024} MiB",
+            $"{serverCpu / upload.TotalSeconds:0.00} / {clientSeconds / upload.TotalSeconds:0.00}",
         ]);
     }
 
     Console.WriteLine();
-    string[] header = ["file", "cp MiB/s", "cp+sync MiB/s", "upload MiB/s", "upload/cp", "upload/(cp+sync)", "server peak RSS"];
+    string[] header = ["file", "cp MiB/s", "cp+sync MiB/s", "upload MiB/s", "upload/cp", "upload/(cp+sync)", "server peak RSS", "cores busy server / client"];
     var widths = header.Select((h, i) => Math.Max(h.Length, rows.Max(r => r[i].Length))).ToArray();
     Console.WriteLine("| " + string.Join(" | ", header.Select((h, i) => h.PadRight(widths[i]))) + " |");
     Console.WriteLine("|" + string.Join("|", widths.Select(w => new string('-', w + 2))) + "|");
@@ -82,6 +87,7 @@ try
     Console.WriteLine("upload = HTTP PUT through Kestrel, streamed to a staging file with SHA-256 + SHA-512, fsync, qemu-img info, rename.");
     Console.WriteLine("cp writes to the page cache without fsync; cp+sync adds the flush the server does before an image is active.");
     Console.WriteLine($"server peak RSS at start: {baseline / 1024} MiB; target: upload ≥ 0.8 × cp, peak flat across file sizes.");
+    Console.WriteLine($"cores busy = CPU seconds used during the upload / its wall time ({Environment.ProcessorCount} cores here); the client is this process.");
     // The server's own account of each upload: time receiving (network + hashing + write + fsync) vs inspecting and committing.
     foreach (var line in cloud.IdentityProcess.Output.Split('\n').Where(l => l.Contains("received in", StringComparison.Ordinal)))
         Console.WriteLine("server: " + line.Trim());
@@ -149,6 +155,14 @@ static int ServerPid(string dataDir)
         }
     }
     throw new InvalidOperationException($"no cloudportal process for {dataDir}");
+}
+
+// CPU time (user + system) a process has used so far, from /proc/<pid>/stat (clock ticks of 1/100 s).
+static double CpuSeconds(int pid)
+{
+    var stat = File.ReadAllText($"/proc/{pid}/stat");
+    var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+    return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
 }
 
 // A /proc/<pid>/status field in KiB (VmHWM: the peak resident set size).
