@@ -27,57 +27,63 @@ try
     Console.WriteLine($"server pid {pid}; peak RSS after start-up and sign-in: {baseline / 1024} MiB");
 
     var rows = new List<string[]>();
+    // Two starting points: the source in the page cache (what cp is best at), and the source on disk only, caches
+    // dropped before each copy and each upload (copying a file from the disk, which needs root; skipped otherwise).
+    var canDrop = DropCaches();
     foreach (var size in sizes)
     {
         var image = await MakeQcow2Async(work, size);
         var length = new FileInfo(image).Length;
-
-        // Every measurement starts with no dirty pages, so none pays for the previous one's writeback.
-        await RunAsync("sync");
-        var copy = Path.Combine(work, "copy.qcow2");
-        var cp = await TimeAsync(() => RunAsync("cp", image, copy));
-        File.Delete(copy);
-        await RunAsync("sync");
-        var cpSync = await TimeAsync(async () => { await RunAsync("cp", image, copy); await RunAsync("sync", "-f", copy); });
-        File.Delete(copy);
-
-        using var created = await api.PostAsJsonAsync("images/v2/images", new { name = $"bench-{size >> 20}m", diskFormat = "qcow2" });
-        created.EnsureSuccessStatusCode();
-        var id = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
-        await RunAsync("sync");
-        var serverCpu = CpuSeconds(pid);
-        var clientCpu = Process.GetCurrentProcess().TotalProcessorTime;
-        var upload = await TimeAsync(async () =>
+        foreach (var cold in canDrop ? [false, true] : new[] { false })
         {
-            await using var file = new FileStream(image, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan | FileOptions.Asynchronous);
-            var content = new StreamContent(file, 1 << 20);
-            content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
-            content.Headers.ContentLength = length;
-            using var response = await api.PutAsync($"images/v2/images/{id}/file", content);
-            if (!response.IsSuccessStatusCode)
-                throw new InvalidOperationException($"upload: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
-        });
-        var peak = Status(pid, "VmHWM");
-        serverCpu = CpuSeconds(pid) - serverCpu;
-        var clientSeconds = (Process.GetCurrentProcess().TotalProcessorTime - clientCpu).TotalSeconds;
-        (await api.DeleteAsync($"images/v2/images/{id}")).EnsureSuccessStatusCode();
-        File.Delete(image);
+            // Every measurement starts with no dirty pages, so none pays for the previous one's writeback.
+            var copy = Path.Combine(work, "copy.qcow2");
+            await Settle(image, cold);
+            var cp = await TimeAsync(() => RunAsync("cp", image, copy));
+            File.Delete(copy);
+            await Settle(image, cold);
+            var cpSync = await TimeAsync(async () => { await RunAsync("cp", image, copy); await RunAsync("sync", "-f", copy); });
+            File.Delete(copy);
 
-        double Rate(TimeSpan t) => length / (1024.0 * 1024.0) / t.TotalSeconds;
-        rows.Add([
-            $"{length / (1024.0 * 1024.0):0} MiB",
-            $"{Rate(cp):0}",
-            $"{Rate(cpSync):0}",
-            $"{Rate(upload):0}",
-            $"{Rate(upload) / Rate(cp):0.00}",
-            $"{Rate(upload) / Rate(cpSync):0.00}",
-            $"{peak / 1024} MiB",
-            $"{serverCpu / upload.TotalSeconds:0.00} / {clientSeconds / upload.TotalSeconds:0.00}",
-        ]);
+            using var created = await api.PostAsJsonAsync("images/v2/images", new { name = $"bench-{size >> 20}m", diskFormat = "qcow2" });
+            created.EnsureSuccessStatusCode();
+            var id = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+            await Settle(image, cold);
+            var serverCpu = CpuSeconds(pid);
+            var clientCpu = Process.GetCurrentProcess().TotalProcessorTime;
+            var upload = await TimeAsync(async () =>
+            {
+                await using var file = new FileStream(image, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan | FileOptions.Asynchronous);
+                var content = new StreamContent(file, 1 << 20);
+                content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+                content.Headers.ContentLength = length;
+                using var response = await api.PutAsync($"images/v2/images/{id}/file", content);
+                if (!response.IsSuccessStatusCode)
+                    throw new InvalidOperationException($"upload: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+            });
+            var peak = Status(pid, "VmHWM");
+            serverCpu = CpuSeconds(pid) - serverCpu;
+            var clientSeconds = (Process.GetCurrentProcess().TotalProcessorTime - clientCpu).TotalSeconds;
+            (await api.DeleteAsync($"images/v2/images/{id}")).EnsureSuccessStatusCode();
+
+            double Rate(TimeSpan t) => length / (1024.0 * 1024.0) / t.TotalSeconds;
+            rows.Add([
+                $"{length / (1024.0 * 1024.0):0} MiB",
+                cold ? "disk (caches dropped)" : "page cache",
+                $"{Rate(cp):0}",
+                $"{Rate(cpSync):0}",
+                $"{Rate(upload):0}",
+                $"{Rate(upload) / Rate(cp):0.00}",
+                $"{Rate(upload) / Rate(cpSync):0.00}",
+                $"{peak / 1024} MiB",
+                $"{serverCpu / upload.TotalSeconds:0.00} / {clientSeconds / upload.TotalSeconds:0.00}",
+            ]);
+        }
+        File.Delete(image);
     }
 
     Console.WriteLine();
-    string[] header = ["file", "cp MiB/s", "cp+sync MiB/s", "upload MiB/s", "upload/cp", "upload/(cp+sync)", "server peak RSS", "cores busy server / client"];
+    string[] header = ["file", "source", "cp MiB/s", "cp+sync MiB/s", "upload MiB/s", "upload/cp", "upload/(cp+sync)", "server peak RSS", "cores busy server / client"];
     var widths = header.Select((h, i) => Math.Max(h.Length, rows.Max(r => r[i].Length))).ToArray();
     Console.WriteLine("| " + string.Join(" | ", header.Select((h, i) => h.PadRight(widths[i]))) + " |");
     Console.WriteLine("|" + string.Join("|", widths.Select(w => new string('-', w + 2))) + "|");
@@ -113,6 +119,36 @@ static async Task<string> MakeQcow2Async(string directory, long size)
     await RunAsync("qemu-img", "convert", "-f", "raw", "-O", "qcow2", raw, qcow2);
     File.Delete(raw);
     return qcow2;
+}
+
+// Flushes dirty pages; then either reads the source once (into the page cache) or drops every clean page (from disk).
+static async Task Settle(string source, bool cold)
+{
+    await RunAsync("sync");
+    if (cold)
+        DropCaches();
+    else
+    {
+        await using var file = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan);
+        var buffer = new byte[1 << 20];
+        while (await file.ReadAsync(buffer) > 0)
+        {
+        }
+    }
+}
+
+static bool DropCaches()
+{
+    try
+    {
+        File.WriteAllText("/proc/sys/vm/drop_caches", "3");
+        return true;
+    }
+    catch (Exception ex) when (ex is UnauthorizedAccessException or IOException)
+    {
+        Console.WriteLine($"cannot drop the page cache ({ex.Message}): measuring from the page cache only");
+        return false;
+    }
 }
 
 static async Task RunAsync(string program, params string[] args)
