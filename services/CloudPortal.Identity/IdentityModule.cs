@@ -100,7 +100,11 @@ public static class IdentityModule
         builder.Services.AddScoped<TokenPrincipals>();
         builder.Services.AddSingleton<IdentitySeeder>();
         builder.Services.AddHostedService<IdentitySeedService>();
-        builder.AddConsumers(bus => bus.AddConsumer<VerifyEc2SignatureConsumer>());
+        builder.AddConsumers(bus =>
+        {
+            bus.AddConsumer<VerifyEc2SignatureConsumer>();
+            bus.AddConsumer<QuotaUsageReportedConsumer>(typeof(QuotaUsageReportedConsumerDefinition));
+        });
         builder.Services.AddControllersWithViews().AddApplicationPart(typeof(IdentityModule).Assembly);
         return builder;
     }

@@ -42,6 +42,8 @@ public static class ImagesModule
         builder.Services.AddScoped<ImageIntake>();
         builder.Services.AddImageJobs();
         builder.Services.AddHostedService<StaleUploadReaper>();
+        builder.Services.AddSingleton<ImageUsageReporter>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ImageUsageReporter>());
         builder.AddCloudPortalAuthentication();
         builder.AddConsumers(bus => bus.AddConsumer<ImageQuotaLimitConsumer>(typeof(ImageQuotaLimitConsumerDefinition)));
         return builder;

@@ -34,4 +34,7 @@ public sealed class ImagesOptions
 
     /// <summary>Upload heartbeat; an upload silent for 10 heartbeats is considered dead and its image re-queued.</summary>
     public TimeSpan UploadHeartbeat { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How often every project's image usage is recounted and reported to the quota view, besides after each change.</summary>
+    public TimeSpan UsageReconcileInterval { get; set; } = TimeSpan.FromMinutes(10);
 }

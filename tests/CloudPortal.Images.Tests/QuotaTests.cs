@@ -84,4 +84,51 @@ public sealed class QuotaTests
         Assert.Equal(HttpStatusCode.NoContent, (await member.DeleteAsync($"images/v2/images/{first}")).StatusCode);
         await UploadOkAsync(member, second, raw);
     }
+
+    [Theory]
+    [InlineData("all-in-one")]
+    [InlineData("distributed")]
+    public async Task Identitys_quota_view_shows_image_usage_as_the_images_module_counts_it(string mode)
+    {
+        using var images = TestImages.Create();
+        await using var cloud = await TestCloud.StartAsync(mode);
+        var tenants = await Tenants.CreateAsync(cloud);
+        using var member = Api(cloud, tenants.Token("memberA"), tenants.ProjectA);
+        using var quota = OidcClient.Api(cloud.IdentityUrl, tenants.Token("readerA"));
+        var qcow2 = await File.ReadAllBytesAsync(await images.Qcow2Async());
+
+        var stored = await CreateAsync(member, new { name = "stored", diskFormat = "qcow2" });
+        await CreateAsync(member, new { name = "empty", diskFormat = "qcow2" });
+        await UploadOkAsync(member, stored, qcow2);
+        await ExpectUsageAsync(quota, tenants.ProjectA, images: 2, bytes: qcow2.Length);
+
+        Assert.Equal(HttpStatusCode.NoContent, (await member.DeleteAsync($"images/v2/images/{stored}")).StatusCode);
+        await ExpectUsageAsync(quota, tenants.ProjectA, images: 1, bytes: 0);
+
+        // Project B has no image: its view says nothing is counted yet rather than inventing a zero.
+        using var quotaB = OidcClient.Api(cloud.IdentityUrl, tenants.Token("memberB"));
+        var viewB = await quotaB.GetFromJsonAsync<JsonElement>($"identity/v1/projects/{tenants.ProjectB}/quota");
+        var imagesB = viewB.GetProperty("resources").EnumerateArray().Single(r => r.GetProperty("resource").GetString() == "images");
+        Assert.Equal(JsonValueKind.Null, imagesB.GetProperty("inUse").ValueKind);
+    }
+
+    /// <summary>Polls Identity's quota view until the Images module's report arrives (it is sent right after a change).</summary>
+    private static async Task ExpectUsageAsync(HttpClient identity, Guid project, long images, long bytes)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            var view = await identity.GetFromJsonAsync<JsonElement>($"identity/v1/projects/{project}/quota");
+            var lines = view.GetProperty("resources").EnumerateArray().ToDictionary(r => r.GetProperty("resource").GetString()!);
+            long? InUse(string resource) => lines[resource].GetProperty("inUse") is { ValueKind: JsonValueKind.Number } n ? n.GetInt64() : null;
+            if (InUse("images") == images && InUse("image_bytes") == bytes)
+            {
+                Assert.Equal(JsonValueKind.String, lines["images"].GetProperty("usageCountedAt").ValueKind);
+                Assert.Equal(JsonValueKind.Null, lines["instances"].GetProperty("inUse").ValueKind);   // Compute has not reported
+                return;
+            }
+            Assert.True(DateTime.UtcNow < deadline, $"the quota view did not show images={images}, image_bytes={bytes} within 30 s: {view}");
+            await Task.Delay(200);
+        }
+    }
 }

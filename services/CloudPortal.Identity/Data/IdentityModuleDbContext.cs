@@ -33,6 +33,8 @@ public class IdentityModuleDbContext(DbContextOptions options) : IdentityUserCon
 
     public DbSet<QuotaOverride> QuotaOverrides => Set<QuotaOverride>();
 
+    public DbSet<QuotaUsage> QuotaUsage => Set<QuotaUsage>();
+
     public DbSet<Ec2AccessKey> AccessKeys => Set<Ec2AccessKey>();
 
     public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
@@ -76,6 +78,15 @@ public class IdentityModuleDbContext(DbContextOptions options) : IdentityUserCon
             limit.HasKey(l => new { l.ProjectId, l.Resource });
             limit.Property(l => l.Resource).HasMaxLength(64);
             limit.HasOne<Project>().WithMany().HasForeignKey(l => l.ProjectId).OnDelete(DeleteBehavior.Cascade);
+        });
+        builder.Entity<QuotaUsage>(usage =>
+        {
+            usage.ToTable("quota_usage");
+            usage.HasKey(u => new { u.ProjectId, u.Resource });
+            usage.Property(u => u.Resource).HasMaxLength(64);
+            usage.Property(u => u.Owner).HasMaxLength(64);
+            // Owners may report before Identity hears of a project's deletion, so no foreign key; the view reads
+            // usage only for projects that exist.
         });
         builder.Entity<Ec2AccessKey>(key =>
         {

@@ -17,3 +17,22 @@ public sealed class QuotaOverride
 
     public long Limit { get; set; }
 }
+
+/// <summary>
+/// What a project uses of one resource, as its owning module last counted it (<see cref="Contracts.Identity.QuotaUsageReported"/>).
+/// Identity enforces nothing with it: owners enforce their limits; this feeds the quota view.
+/// </summary>
+public sealed class QuotaUsage
+{
+    public Guid ProjectId { get; set; }
+
+    public required string Resource { get; set; }
+
+    public required string Owner { get; set; }
+
+    public long InUse { get; set; }
+
+    public long Reserved { get; set; }
+
+    public DateTime CountedAt { get; set; }
+}

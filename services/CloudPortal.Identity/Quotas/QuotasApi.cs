@@ -14,8 +14,11 @@ using Microsoft.EntityFrameworkCore;
 
 namespace CloudPortal.Identity.Quotas;
 
-/// <summary>One row of the quota view. Usage columns are filled by the owning modules (null until they report).</summary>
-public sealed record QuotaLine(string Resource, long Limit, long Default, bool Overridden, long? InUse, long? Reserved);
+/// <summary>
+/// One row of the quota view. Usage comes from the owning module's latest report (<see cref="QuotaUsageReported"/>),
+/// counted at <paramref name="UsageCountedAt"/>; null until the owner has reported (or when it is not deployed).
+/// </summary>
+public sealed record QuotaLine(string Resource, long Limit, long Default, bool Overridden, long? InUse, long? Reserved, DateTimeOffset? UsageCountedAt = null);
 
 public sealed record ProjectQuota(Guid ProjectId, IReadOnlyList<QuotaLine> Resources);
 
@@ -43,12 +46,20 @@ public static class QuotasApi
             return ProjectsApi.NotFound(projectId);
         var defaults = await db.QuotaDefaults.AsNoTracking().ToDictionaryAsync(d => d.Resource, d => d.Limit, http.RequestAborted);
         var overrides = await db.QuotaOverrides.AsNoTracking().Where(o => o.ProjectId == projectId).ToDictionaryAsync(o => o.Resource, o => o.Limit, http.RequestAborted);
+        var usage = await db.QuotaUsage.AsNoTracking().Where(u => u.ProjectId == projectId).ToDictionaryAsync(u => u.Resource, http.RequestAborted);
         var lines = QuotaResources.Defaults.Keys.Select(resource =>
         {
             var fallback = defaults.GetValueOrDefault(resource, QuotaResources.Defaults[resource]);
-            return overrides.TryGetValue(resource, out var limit)
+            var used = usage.GetValueOrDefault(resource);
+            var line = overrides.TryGetValue(resource, out var limit)
                 ? new QuotaLine(resource, limit, fallback, true, null, null)
                 : new QuotaLine(resource, fallback, fallback, false, null, null);
+            return used is null ? line : line with
+            {
+                InUse = used.InUse,
+                Reserved = used.Reserved,
+                UsageCountedAt = new DateTimeOffset(DateTime.SpecifyKind(used.CountedAt, DateTimeKind.Utc)),
+            };
         }).ToList();
         return TypedResults.Ok(new ProjectQuota(projectId, lines));
     }

@@ -46,7 +46,7 @@ public static class ImagesApi
         return api;
     }
 
-    private static async Task<IResult> Create(CreateImage body, HttpContext http, ImagesDbContext db, TimeProvider time)
+    private static async Task<IResult> Create(CreateImage body, HttpContext http, ImagesDbContext db, ImageUsageReporter usage, TimeProvider time)
     {
         var caller = Caller.From(http);
         var project = caller.ProjectId!.Value;
@@ -98,6 +98,7 @@ public static class ImagesApi
             await db.SaveChangesAsync(http.RequestAborted);
             await transaction.CommitAsync(http.RequestAborted);
         }
+        usage.Touch(project);
         return TypedResults.Created($"/images/v2/images/{image.Id}", ImageView.Of(image, tags, ownerView: true));
     }
 
@@ -259,7 +260,7 @@ public static class ImagesApi
         return TypedResults.Ok(await ViewAsync(db, image, OwnerView(caller, project, image), http.RequestAborted));
     }
 
-    private static async Task<IResult> Delete(Guid imageId, HttpContext http, ImagesDbContext db, IImageStore store, TimeProvider time)
+    private static async Task<IResult> Delete(Guid imageId, HttpContext http, ImagesDbContext db, IImageStore store, ImageUsageReporter usage, TimeProvider time)
     {
         var (image, _, _, problem) = await FindForChangeAsync(imageId, http, db, tracked: false);
         if (problem is not null)
@@ -275,6 +276,7 @@ public static class ImagesApi
             if (deleted == 0)
                 return ImageAccess.NotFound(imageId);
         }
+        usage.Touch(image.OwnerProjectId);
         await store.DeleteAsync(imageId, CancellationToken.None);
         return TypedResults.NoContent();
     }

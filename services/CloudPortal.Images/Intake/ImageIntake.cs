@@ -34,7 +34,7 @@ public sealed record IntakeOutcome(IntakeResult Result, string? Code = null, str
 /// project's quota lock, check the quotas and move the data into place. Whatever does not end in the store
 /// is deleted; the image ends active, converting, killed (refused) or queued (over quota).
 /// </summary>
-public sealed class ImageIntake(ImagesDbContext db, IImageStore store, ImageInspector inspector, ImageJobs jobs, TimeProvider time, ILogger<ImageIntake> logger)
+public sealed class ImageIntake(ImagesDbContext db, IImageStore store, ImageInspector inspector, ImageJobs jobs, ImageUsageReporter usage, TimeProvider time, ILogger<ImageIntake> logger)
 {
     public async Task<IntakeOutcome> CompleteAsync(Guid imageId, StagedData staged, CancellationToken cancellationToken)
     {
@@ -101,6 +101,7 @@ public sealed class ImageIntake(ImagesDbContext db, IImageStore store, ImageInsp
             await store.DeleteAsync(imageId, CancellationToken.None);
             throw;
         }
+        usage.Touch(tracked.OwnerProjectId);
         if (convert)
             jobs.EnqueueConversion(imageId);
         logger.Stored(imageId, staged.Size, format, convert ? "; converting to qcow2" : "");
@@ -117,6 +118,9 @@ public sealed class ImageIntake(ImagesDbContext db, IImageStore store, ImageInsp
                 .SetProperty(i => i.FailureCode, code)
                 .SetProperty(i => i.FailureReason, reason.Length > 2048 ? reason[..2048] : reason)
                 .SetProperty(i => i.UpdatedAt, now), cancellationToken);
+        // A killed image no longer holds data (a failed conversion gives its bytes back).
+        if (await db.Images.Where(i => i.Id == imageId).Select(i => (Guid?)i.OwnerProjectId).SingleOrDefaultAsync(cancellationToken) is { } project)
+            usage.Touch(project);
     }
 
     /// <summary>Puts an image whose data never arrived whole back to queued.</summary>

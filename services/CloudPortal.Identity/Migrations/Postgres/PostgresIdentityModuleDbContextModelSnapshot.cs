@@ -187,6 +187,34 @@ namespace CloudPortal.Identity.Migrations.Postgres
                     b.ToTable("quota_overrides", (string)null);
                 });
 
+            modelBuilder.Entity("CloudPortal.Identity.Quotas.QuotaUsage", b =>
+                {
+                    b.Property<Guid>("ProjectId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Resource")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<DateTime>("CountedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<long>("InUse")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Owner")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<long>("Reserved")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("ProjectId", "Resource");
+
+                    b.ToTable("quota_usage", (string)null);
+                });
+
             modelBuilder.Entity("CloudPortal.Identity.Users.CloudUser", b =>
                 {
                     b.Property<Guid>("Id")

@@ -180,6 +180,34 @@ namespace CloudPortal.Identity.Migrations.Sqlite
                     b.ToTable("quota_overrides", (string)null);
                 });
 
+            modelBuilder.Entity("CloudPortal.Identity.Quotas.QuotaUsage", b =>
+                {
+                    b.Property<Guid>("ProjectId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Resource")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("CountedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("InUse")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Owner")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("Reserved")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("ProjectId", "Resource");
+
+                    b.ToTable("quota_usage", (string)null);
+                });
+
             modelBuilder.Entity("CloudPortal.Identity.Users.CloudUser", b =>
                 {
                     b.Property<Guid>("Id")
