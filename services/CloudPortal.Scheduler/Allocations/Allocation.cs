@@ -20,6 +20,9 @@ public sealed class Allocation
 
     public long DiskGb { get; set; }
 
+    /// <summary>The server group the consumer belongs to, if any: claims check strict group policies against these rows.</summary>
+    public Guid? ServerGroupId { get; set; }
+
     public DateTime CreatedAt { get; init; }
 
     public DateTime UpdatedAt { get; set; }

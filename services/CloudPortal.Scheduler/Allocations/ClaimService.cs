@@ -38,6 +38,12 @@ public enum ReleaseStatus
 
 public sealed record ReleaseResult(ReleaseStatus Status, string? Host, PlacementResources? Resources);
 
+/// <summary>The server group a consumer joins: its allocation records the group, and a strict policy is checked when claiming.</summary>
+public sealed record ServerGroupRule(Guid GroupId, string Policy)
+{
+    public bool Strict => Policy is ServerGroupPolicies.Affinity or ServerGroupPolicies.AntiAffinity;
+}
+
 /// <summary>
 /// Claims, replaces and releases allocations. A claim reads the provider row (usage and generation in one read; or
 /// takes them from the scheduler's cache on its first attempt), checks the room in code, then in one transaction runs
@@ -58,15 +64,17 @@ public sealed class ClaimService(SchedulerDbContext db, TimeProvider time, IOpti
     /// the caller last saw it (the scheduler's cache): the first attempt commits against its generation without reading
     /// the row again; if the host moved on since, the attempt fails the generation check and the row is read.
     /// </summary>
-    public Task<ClaimResult> ClaimAsync(Guid consumerId, Guid projectId, string host, PlacementResources resources, HostState? known = null, CancellationToken cancellationToken = default) =>
-        WriteAsync(consumerId, projectId, host, resources, replace: false, known, cancellationToken);
+    public Task<ClaimResult> ClaimAsync(Guid consumerId, Guid projectId, string host, PlacementResources resources, HostState? known = null,
+        ServerGroupRule? group = null, CancellationToken cancellationToken = default) =>
+        WriteAsync(consumerId, projectId, host, resources, replace: false, known, group, cancellationToken);
 
     /// <summary>
     /// Replaces whatever the consumer holds with <paramref name="resources"/> on <paramref name="host"/> (a resize, or a
     /// move to another host), atomically: on the same host only the difference has to fit.
     /// </summary>
-    public Task<ClaimResult> ReplaceAsync(Guid consumerId, Guid projectId, string host, PlacementResources resources, CancellationToken cancellationToken = default) =>
-        WriteAsync(consumerId, projectId, host, resources, replace: true, known: null, cancellationToken);
+    public Task<ClaimResult> ReplaceAsync(Guid consumerId, Guid projectId, string host, PlacementResources resources, ServerGroupRule? group = null,
+        CancellationToken cancellationToken = default) =>
+        WriteAsync(consumerId, projectId, host, resources, replace: true, known: null, group, cancellationToken);
 
     public async Task<ReleaseResult> ReleaseAsync(Guid consumerId, CancellationToken cancellationToken = default)
     {
@@ -102,7 +110,8 @@ public sealed class ClaimService(SchedulerDbContext db, TimeProvider time, IOpti
         }
     }
 
-    private async Task<ClaimResult> WriteAsync(Guid consumerId, Guid projectId, string host, PlacementResources resources, bool replace, HostState? known, CancellationToken cancellationToken)
+    private async Task<ClaimResult> WriteAsync(Guid consumerId, Guid projectId, string host, PlacementResources resources, bool replace, HostState? known,
+        ServerGroupRule? group, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(resources);
         for (var attempt = 1; attempt <= _attempts; attempt++)
@@ -123,6 +132,11 @@ public sealed class ClaimService(SchedulerDbContext db, TimeProvider time, IOpti
             try
             {
                 await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+                if (group is { Strict: true } && await BrokenGroupRuleAsync(group, consumerId, host, cancellationToken) is { } broken)
+                {
+                    await transaction.RollbackAsync(CancellationToken.None);
+                    return new ClaimResult(ClaimStatus.Rejected, host, null, broken, provider);
+                }
                 var generation = provider.Generation;
                 // Enabled is in the condition too, so that a host disabled since it was read is never claimed on.
                 var updated = await db.ComputeNodes
@@ -150,7 +164,7 @@ public sealed class ClaimService(SchedulerDbContext db, TimeProvider time, IOpti
                     {
                         ConsumerId = consumerId, ProjectId = projectId, Host = host,
                         VCpus = resources.VCpus, MemoryMb = resources.MemoryMb, DiskGb = resources.DiskGb,
-                        CreatedAt = now, UpdatedAt = now,
+                        ServerGroupId = group?.GroupId, CreatedAt = now, UpdatedAt = now,
                     });
                     await db.SaveChangesAsync(cancellationToken);
                 }
@@ -209,6 +223,29 @@ public sealed class ClaimService(SchedulerDbContext db, TimeProvider time, IOpti
             if (!after.Fits(amount))
                 shortfalls.Add($"{amount} {unit} requested, {after.Free} free");
         }
+    }
+
+    /// <summary>
+    /// Checks a strict group policy against the group's claimed members, under a lock on the group, so that two members
+    /// claimed at once cannot both break it (the filters work from Compute's view of the group, which a concurrent
+    /// sibling is not in yet). PostgreSQL: a transaction-scoped advisory lock keyed by the group. SQLite: write
+    /// transactions begin IMMEDIATE, so claims run one at a time already.
+    /// </summary>
+    private async Task<string?> BrokenGroupRuleAsync(ServerGroupRule group, Guid consumerId, string host, CancellationToken cancellationToken)
+    {
+        if (db.Database.IsNpgsql())
+        {
+            var bytes = group.GroupId.ToByteArray();
+            var key = BitConverter.ToInt64(bytes, 0) ^ BitConverter.ToInt64(bytes, 8);
+            await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({key})", cancellationToken);
+        }
+        var hosts = await db.Allocations.Where(a => a.ServerGroupId == group.GroupId && a.ConsumerId != consumerId)
+            .Select(a => a.Host).Distinct().ToListAsync(cancellationToken);
+        if (group.Policy == ServerGroupPolicies.AntiAffinity && hosts.Contains(host))
+            return "anti-affinity: another member of the server group was placed on this host";
+        if (group.Policy == ServerGroupPolicies.Affinity && hosts.FirstOrDefault(h => h != host) is { } other)
+            return $"affinity: the server group's members are on {other}";
+        return null;
     }
 
     // The provider as the committed UPDATE left it: what the scheduler's cache learns from a claim.

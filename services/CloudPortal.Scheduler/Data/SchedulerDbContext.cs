@@ -46,6 +46,7 @@ public class SchedulerDbContext(DbContextOptions options) : ModuleDbContext(opti
             allocation.Property(a => a.Host).HasMaxLength(255);
             allocation.HasIndex(a => a.Host);
             allocation.HasIndex(a => a.ProjectId);
+            allocation.HasIndex(a => a.ServerGroupId);
             allocation.HasOne<ComputeNode>().WithMany().HasForeignKey(a => a.Host).OnDelete(DeleteBehavior.Restrict);
             allocation.Ignore(a => a.Resources);
         });

@@ -10,8 +10,14 @@ public sealed record PlacementRequest(Guid ConsumerId, Guid ProjectId, Placement
 
     public string? AvailabilityZone { get; init; }
 
+    /// <summary>The server group the instance joins, or null.</summary>
+    public Guid? ServerGroupId { get; init; }
+
     /// <summary>One of <see cref="ServerGroupPolicies"/>, or null when the instance is in no group.</summary>
     public string? ServerGroupPolicy { get; init; }
+
+    /// <summary>Affinity and anti-affinity are rules, checked again when claiming; the soft policies are preferences.</summary>
+    public bool StrictServerGroup => ServerGroupPolicy is ServerGroupPolicies.Affinity or ServerGroupPolicies.AntiAffinity;
 
     /// <summary>How many of the group's other members run on each host.</summary>
     public IReadOnlyDictionary<string, int> GroupMembersByHost { get; init; } = FrozenDictionary<string, int>.Empty;
@@ -39,6 +45,7 @@ public sealed record PlacementRequest(Guid ConsumerId, Guid ProjectId, Placement
         return new PlacementRequest(message.ConsumerId, message.ProjectId, message.Resources)
         {
             AvailabilityZone = string.IsNullOrWhiteSpace(message.AvailabilityZone) ? null : message.AvailabilityZone.Trim(),
+            ServerGroupId = group?.GroupId,
             ServerGroupPolicy = group?.Policy,
             GroupMembersByHost = (group?.MemberHosts ?? []).Where(h => !string.IsNullOrEmpty(h))
                 .GroupBy(h => h, StringComparer.Ordinal).ToFrozenDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal),

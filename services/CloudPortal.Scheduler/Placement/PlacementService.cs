@@ -38,11 +38,14 @@ public sealed class PlacementService(SchedulerDbContext db, ClaimService claims,
         if (held is not null && !request.AvoidHosts.Contains(held.Host) && (!request.Resize || held.Resources == request.Resources))
             return Selected(request, held.Host, [], held.Resources);
 
+        var group = request is { ServerGroupId: { } groupId, ServerGroupPolicy: { } policy } ? new ServerGroupRule(groupId, policy) : null;
         PlacementExplanation? last = null;
         var fresh = false;
         for (var round = 1; round <= Math.Max(1, _options.PlacementRounds);)
         {
             var view = await cache.GetAsync(db, fresh, cancellationToken);
+            if (group is not null)
+                request = await WithClaimedMembersAsync(request, group.GroupId, cancellationToken);
             var hosts = view.Hosts;
             if (held is not null)
                 hosts = hosts.Select(h => h.Host == held.Host ? h.Without(held.Resources) : h).ToList();
@@ -61,8 +64,8 @@ public sealed class PlacementService(SchedulerDbContext db, ClaimService claims,
             {
                 var candidate = selection.Candidates[i].Host;
                 var claim = held is null
-                    ? await claims.ClaimAsync(request.ConsumerId, request.ProjectId, candidate.Host, request.Resources, candidate, cancellationToken)
-                    : await claims.ReplaceAsync(request.ConsumerId, request.ProjectId, candidate.Host, request.Resources, cancellationToken);
+                    ? await claims.ClaimAsync(request.ConsumerId, request.ProjectId, candidate.Host, request.Resources, candidate, group, cancellationToken)
+                    : await claims.ReplaceAsync(request.ConsumerId, request.ProjectId, candidate.Host, request.Resources, group, cancellationToken);
                 if (claim.Provider is not null)
                     cache.Update(claim.Provider);
                 if (held is not null && held.Host != candidate.Host && claim.Status == ClaimStatus.Claimed)
@@ -84,6 +87,22 @@ public sealed class PlacementService(SchedulerDbContext db, ClaimService claims,
         {
             Reason = "the hosts that could take this instance were all claimed by other requests while it was being placed: try again",
         });
+    }
+
+    /// <summary>
+    /// Compute's view of where a group's members run, completed with the members this scheduler has claimed for (a
+    /// sibling placed a moment ago may not have reached Compute's view yet): per host, the larger count wins.
+    /// </summary>
+    private async Task<PlacementRequest> WithClaimedMembersAsync(PlacementRequest request, Guid groupId, CancellationToken cancellationToken)
+    {
+        var claimed = await db.Allocations.AsNoTracking().Where(a => a.ServerGroupId == groupId && a.ConsumerId != request.ConsumerId)
+            .GroupBy(a => a.Host).Select(g => new { Host = g.Key, Members = g.Count() }).ToListAsync(cancellationToken);
+        if (claimed.Count == 0)
+            return request;
+        var members = new Dictionary<string, int>(request.GroupMembersByHost, StringComparer.Ordinal);
+        foreach (var host in claimed)
+            members[host.Host] = Math.Max(members.GetValueOrDefault(host.Host), host.Members);
+        return request with { GroupMembersByHost = members };
     }
 
     /// <summary>How many of each flavor would fit on the free capacity now (nothing is claimed).</summary>

@@ -83,6 +83,46 @@ public sealed class ConcurrencyTests(ITestOutputHelper output)
         });
     }
 
+    [Theory]
+    [InlineData("sqlite", ServerGroupPolicies.AntiAffinity)]
+    [InlineData("postgres", ServerGroupPolicies.AntiAffinity)]
+    [InlineData("sqlite", ServerGroupPolicies.Affinity)]
+    [InlineData("postgres", ServerGroupPolicies.Affinity)]
+    public async Task Members_of_one_server_group_placed_at_once_by_four_schedulers_keep_its_policy(string provider, string policy)
+    {
+        await using var database = await SchedulerDatabase.CreateAsync(provider);
+        for (var i = 0; i < 8; i++)
+            await database.AddNodeAsync($"node-{i}", 64, 262144, 4000);
+        var group = Guid.NewGuid();
+        const int members = 16;
+
+        // Every request carries Compute's view of the group as it was before any of them: no member placed yet.
+        var schedulers = Enumerable.Range(0, Instances).Select(_ => database.Instance(o => o.HostSubsetSize = 8)).ToList();
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, members).Select(async i =>
+        {
+            await using var scope = schedulers[i % Instances].CreateAsyncScope();
+            var request = PlacementRequest.From(new SelectHosts(Guid.NewGuid(), Guid.NewGuid(), Flavor, ServerGroup: new ServerGroupPlacement(group, policy, [])));
+            return await scope.ServiceProvider.GetRequiredService<PlacementService>().SelectAsync(request);
+        }));
+
+        var hosts = outcomes.Where(o => o.Selected is not null).Select(o => o.Selected!.Host).ToList();
+        if (policy == ServerGroupPolicies.AntiAffinity)
+        {
+            Assert.Equal(8, hosts.Count);
+            Assert.Equal(8, hosts.Distinct().Count());   // one member per host, whatever the interleaving
+            // The others learn why (or, rarely, that concurrent claims kept taking their candidates).
+            Assert.All(outcomes.Where(o => o.Selected is null), o => Assert.Matches(
+                "^(every available host already runs a member of this server group \\(anti-affinity, 8 hosts\\)|the hosts that could take this instance were all claimed)", o.Unschedulable!.Reason));
+        }
+        else
+        {
+            Assert.Equal(members, hosts.Count);
+            Assert.Single(hosts.Distinct());   // every member with the first
+        }
+        var recorded = await database.WithDbAsync(db => db.Allocations.AsNoTracking().Where(a => a.ServerGroupId == group).Select(a => a.Host).ToListAsync());
+        Assert.Equal(hosts.Order(), recorded.Order());
+    }
+
     /// <summary>Ten hosts of 30 instances each, each limited by something else: RAM, vCPUs × ratio, reserved RAM, disk.</summary>
     private static async Task AddHostsThatHoldThreeHundredAsync(SchedulerDatabase database)
     {

@@ -87,6 +87,9 @@ namespace CloudPortal.Scheduler.Migrations.Postgres
                     b.Property<Guid>("ProjectId")
                         .HasColumnType("uuid");
 
+                    b.Property<Guid?>("ServerGroupId")
+                        .HasColumnType("uuid");
+
                     b.Property<DateTime>("UpdatedAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -98,6 +101,8 @@ namespace CloudPortal.Scheduler.Migrations.Postgres
                     b.HasIndex("Host");
 
                     b.HasIndex("ProjectId");
+
+                    b.HasIndex("ServerGroupId");
 
                     b.ToTable("allocations", (string)null);
                 });

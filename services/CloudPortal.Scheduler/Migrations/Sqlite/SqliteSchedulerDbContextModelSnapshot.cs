@@ -82,6 +82,9 @@ namespace CloudPortal.Scheduler.Migrations.Sqlite
                     b.Property<Guid>("ProjectId")
                         .HasColumnType("TEXT");
 
+                    b.Property<Guid?>("ServerGroupId")
+                        .HasColumnType("TEXT");
+
                     b.Property<DateTime>("UpdatedAt")
                         .HasColumnType("TEXT");
 
@@ -93,6 +96,8 @@ namespace CloudPortal.Scheduler.Migrations.Sqlite
                     b.HasIndex("Host");
 
                     b.HasIndex("ProjectId");
+
+                    b.HasIndex("ServerGroupId");
 
                     b.ToTable("allocations", (string)null);
                 });
