@@ -40,6 +40,8 @@ internal static class Cloud
         {
             request = request with
             {
+                // One of a few groups, as Compute sends them: with an id, so claims look up and lock the group.
+                ServerGroupId = new Guid(random.Next(8), 0, 0, new byte[8]),
                 ServerGroupPolicy = random.Next(2) == 0 ? ServerGroupPolicies.AntiAffinity : ServerGroupPolicies.SoftAntiAffinity,
                 GroupMembersByHost = Enumerable.Range(0, 5).Select(_ => hostNames[random.Next(hostNames.Count)]).Distinct().ToDictionary(h => h, _ => 1),
             };
