@@ -23,6 +23,12 @@ internal static partial class ImagesLog
     [LoggerMessage(Level = LogLevel.Information, Message = "Upload of image {ImageId}: {Size} bytes received in {ReceiveSeconds:0.00} s, inspected and stored in {IntakeSeconds:0.00} s")]
     public static partial void UploadTimings(this ILogger logger, Guid imageId, long size, double receiveSeconds, double intakeSeconds);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Re-queued {Uploads} abandoned uploads; removed {Files} stale staging files")]
-    public static partial void Reaped(this ILogger logger, int uploads, int files);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Re-queued {Uploads} abandoned uploads; resumed {Jobs} lost imports or conversions; removed {Files} stale staging files")]
+    public static partial void Reaped(this ILogger logger, int uploads, int jobs, int files);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The {Work} of image {ImageId} had no live job: enqueued it again")]
+    public static partial void JobResumed(this ILogger logger, Guid imageId, string work);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not enqueue the {Work} of image {ImageId} ({Reason}); the reaper enqueues it once the job store answers")]
+    public static partial void EnqueueFailed(this ILogger logger, Guid imageId, string work, string reason);
 }

@@ -35,6 +35,12 @@ public sealed class ImagesOptions
     /// <summary>Upload heartbeat; an upload silent for 10 heartbeats is considered dead and its image re-queued.</summary>
     public TimeSpan UploadHeartbeat { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How long an import or conversion job holds its image without renewing (it renews every <see cref="UploadHeartbeat"/>):
+    /// work silent for longer is taken as lost and enqueued again.
+    /// </summary>
+    public TimeSpan JobLease => 10 * UploadHeartbeat;
+
     /// <summary>How often every project's image usage is recounted and reported to the quota view, besides after each change.</summary>
     public TimeSpan UsageReconcileInterval { get; set; } = TimeSpan.FromMinutes(10);
 }

@@ -90,6 +90,12 @@ public sealed class Image
 
     public string? ConversionState { get; set; }
 
+    /// <summary>Until when the import or conversion job working on the image holds it (see <see cref="Jobs.JobLease"/>).</summary>
+    public DateTime? JobLeaseUntil { get; set; }
+
+    /// <summary>Which job holds the lease: only its holder renews or gives it back.</summary>
+    public Guid? JobLeaseHolder { get; set; }
+
     public Guid? CreatedBy { get; set; }
 
     public DateTime CreatedAt { get; set; }

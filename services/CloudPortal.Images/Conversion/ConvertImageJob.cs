@@ -2,11 +2,13 @@ using CloudPortal.Images.Catalog;
 using CloudPortal.Images.Data;
 using CloudPortal.Images.Inspection;
 using CloudPortal.Images.Intake;
+using CloudPortal.Images.Jobs;
 using CloudPortal.Images.Quotas;
 using CloudPortal.Images.Storage;
 using Hangfire;
 using Hangfire.Server;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -19,7 +21,7 @@ namespace CloudPortal.Images.Conversion;
 /// in place; after the last failed attempt it is killed with the reason.
 /// </summary>
 public sealed class ConvertImageJob(ImagesDbContext db, IImageStore store, QemuImg qemuImg, ImageIntake intake,
-    IOptions<ImagesOptions> options, TimeProvider time, ILogger<ConvertImageJob> logger)
+    IServiceScopeFactory scopes, IOptions<ImagesOptions> options, TimeProvider time, ILogger<ConvertImageJob> logger)
 {
     [AutomaticRetry(Attempts = 5, DelaysInSeconds = [2, 10, 30, 60, 120], OnAttemptsExceeded = AttemptsExceededAction.Delete)]
     [Queue(Jobs.ImageJobs.Queue)]
@@ -28,7 +30,10 @@ public sealed class ConvertImageJob(ImagesDbContext db, IImageStore store, QemuI
         var image = await db.Images.AsNoTracking().SingleOrDefaultAsync(i => i.Id == imageId, cancellationToken);
         if (image is null || image.Status != ImageStatus.Saving || image.ConversionState is not ("pending" or "running"))
             return;
+        if (await JobLease.TryTakeAsync(db, imageId, time.GetUtcNow().UtcDateTime, options.Value.JobLease, cancellationToken) is not { } lease)
+            return;   // another job is converting it (a duplicate enqueued by the reaper)
         await db.Images.Where(i => i.Id == imageId).ExecuteUpdateAsync(s => s.SetProperty(i => i.ConversionState, "running"), cancellationToken);
+        await using var heartbeat = Heartbeat.Start(scopes, imageId, lease, options.Value, time);
         var attempt = (context?.GetJobParameter<int>("RetryCount") ?? 0) + 1;
 
         var source = store.LocalPath(imageId, ImageFileKind.Original)
@@ -54,6 +59,7 @@ public sealed class ConvertImageJob(ImagesDbContext db, IImageStore store, QemuI
             tracked.ComputeSizeBytes = size;
             tracked.ComputeSha256 = sha256;
             tracked.ConversionState = "done";
+            (tracked.JobLeaseHolder, tracked.JobLeaseUntil) = (null, null);
             tracked.Status = ImageStatus.Active;
             tracked.UpdatedAt = time.GetUtcNow().UtcDateTime;
             await db.SaveChangesAsync(cancellationToken);
@@ -69,9 +75,11 @@ public sealed class ConvertImageJob(ImagesDbContext db, IImageStore store, QemuI
                 await db.Images.Where(i => i.Id == imageId).ExecuteUpdateAsync(s => s.SetProperty(i => i.ConversionState, "failed"), CancellationToken.None);
                 if (await db.Images.AnyAsync(i => i.Id == imageId && i.Status == ImageStatus.Killed, CancellationToken.None))
                     await store.DeleteAsync(imageId, CancellationToken.None);
+                await JobLease.ReleaseAsync(db, imageId, lease, time.GetUtcNow().UtcDateTime);
                 return;
             }
             logger.ConversionRetry(imageId, attempt, ex.Message);
+            await JobLease.ReleaseAsync(db, imageId, lease, time.GetUtcNow().UtcDateTime);   // for Hangfire's retry
             throw;
         }
     }

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
 
 namespace CloudPortal.Images.Import;
 
@@ -28,7 +29,8 @@ public static class ImportApi
     /// Checks the URL and its addresses now, so a refused target is reported at once and never contacted;
     /// the job checks again before every connection and every redirect.
     /// </summary>
-    private static async Task<IResult> Import(Guid imageId, ImportImage body, HttpContext http, ImagesDbContext db, ImportGuard guard, ImageJobs jobs, TimeProvider time)
+    private static async Task<IResult> Import(Guid imageId, ImportImage body, HttpContext http, ImagesDbContext db, ImportGuard guard, ImageJobs jobs, TimeProvider time,
+        ILogger<ImportImageJob> logger)
     {
         var (image, caller, project, problem) = await ImagesApi.FindForChangeAsync(imageId, http, db, tracked: false);
         if (problem is not null)
@@ -57,7 +59,15 @@ public static class ImportApi
                 .SetProperty(i => i.UpdatedAt, now), http.RequestAborted);
         if (claimed == 0)
             return Problems.Conflict("image_not_queued", "Image already has data", "Another upload or import of the image started first.");
-        jobs.EnqueueImport(imageId);
+        try
+        {
+            jobs.EnqueueImport(imageId);
+        }
+        catch (Exception ex)
+        {
+            // The image is recorded as importing: the reaper finds it without a job and enqueues it (JobLease).
+            logger.EnqueueFailed(imageId, "import", ex.Message);
+        }
         var updated = await db.Images.AsNoTracking().SingleAsync(i => i.Id == imageId, http.RequestAborted);
         return TypedResults.Accepted($"/images/v2/images/{imageId}", await ImagesApi.ViewAsync(db, updated, ImagesApi.OwnerView(caller, project, updated), http.RequestAborted));
     }

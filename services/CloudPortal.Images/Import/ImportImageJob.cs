@@ -2,10 +2,12 @@ using System.Net;
 using CloudPortal.Images.Catalog;
 using CloudPortal.Images.Data;
 using CloudPortal.Images.Intake;
+using CloudPortal.Images.Jobs;
 using CloudPortal.Images.Storage;
 using Hangfire;
 using Hangfire.Server;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -18,15 +20,19 @@ namespace CloudPortal.Images.Import;
 /// format or a size over the cap kill the image at once.
 /// </summary>
 public sealed class ImportImageJob(ImagesDbContext db, ImportGuard guard, IImageStore store, ImageIntake intake,
-    IOptions<ImagesOptions> options, TimeProvider time, ILogger<ImportImageJob> logger)
+    IServiceScopeFactory scopes, IOptions<ImagesOptions> options, TimeProvider time, ILogger<ImportImageJob> logger)
 {
     [AutomaticRetry(Attempts = 5, DelaysInSeconds = [1, 3, 10, 30, 60], OnAttemptsExceeded = AttemptsExceededAction.Delete)]
     [Queue(Jobs.ImageJobs.Queue)]
     public async Task RunAsync(Guid imageId, PerformContext? context, CancellationToken cancellationToken)
     {
         var image = await db.Images.SingleOrDefaultAsync(i => i.Id == imageId, cancellationToken);
-        if (image is null || image.Status != ImageStatus.Saving || image.ImportUrl is null)
+        if (image is null || image.Status != ImageStatus.Saving || image.ImportUrl is null || image.SizeBytes is not null)
             return; // deleted meanwhile, or already done
+        if (await JobLease.TryTakeAsync(db, imageId, time.GetUtcNow().UtcDateTime, options.Value.JobLease, cancellationToken) is not { } lease)
+            return; // another job is importing it (a duplicate enqueued by the reaper)
+        await using var heartbeat = Heartbeat.Start(scopes, imageId, lease, options.Value, time);
+        await db.Entry(image).ReloadAsync(cancellationToken);
         image.ImportAttempts++;
         image.ImportBytes = 0;
         image.ImportError = null;
@@ -60,6 +66,13 @@ public sealed class ImportImageJob(ImagesDbContext db, ImportGuard guard, IImage
             logger.ImportRetry(imageId, reason);
             await db.Images.Where(i => i.Id == imageId).ExecuteUpdateAsync(s => s.SetProperty(i => i.ImportError, reason.Length > 2048 ? reason[..2048] : reason), CancellationToken.None);
             throw;
+        }
+        finally
+        {
+            // Whatever the outcome (done, killed, or an attempt Hangfire retries); a no-op once intake has moved the
+            // image on, since the conversion that may follow takes a lease of its own.
+            await heartbeat.DisposeAsync();
+            await JobLease.ReleaseAsync(db, imageId, lease, time.GetUtcNow().UtcDateTime);
         }
     }
 

@@ -80,6 +80,8 @@ public sealed class ImageIntake(ImagesDbContext db, IImageStore store, ImageInsp
         tracked.VirtualSizeBytes = inspection.VirtualSize;
         tracked.FailureCode = tracked.FailureReason = null;
         tracked.UpdatedAt = now;
+        // The data is in: the import job that fetched it lets go, so the conversion job can take the image at once.
+        (tracked.JobLeaseHolder, tracked.JobLeaseUntil) = (null, null);
         var convert = DiskFormats.NeedsConversion(format);
         if (convert)
         {
@@ -103,7 +105,17 @@ public sealed class ImageIntake(ImagesDbContext db, IImageStore store, ImageInsp
         }
         usage.Touch(tracked.OwnerProjectId);
         if (convert)
-            jobs.EnqueueConversion(imageId);
+        {
+            try
+            {
+                jobs.EnqueueConversion(imageId);
+            }
+            catch (Exception ex)
+            {
+                // Committed as pending: the reaper finds it without a job and enqueues it (JobLease).
+                logger.EnqueueFailed(imageId, "conversion", ex.Message);
+            }
+        }
         logger.Stored(imageId, staged.Size, format, convert ? "; converting to qcow2" : "");
         return new IntakeOutcome(convert ? IntakeResult.Converting : IntakeResult.Active);
     }

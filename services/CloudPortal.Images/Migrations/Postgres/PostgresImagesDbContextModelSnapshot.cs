@@ -91,6 +91,12 @@ namespace CloudPortal.Images.Migrations.Postgres
                         .HasMaxLength(2048)
                         .HasColumnType("character varying(2048)");
 
+                    b.Property<Guid?>("JobLeaseHolder")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTime?>("JobLeaseUntil")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<int>("MinDiskGb")
                         .HasColumnType("integer");
 

@@ -84,6 +84,12 @@ namespace CloudPortal.Images.Migrations.Sqlite
                         .HasMaxLength(2048)
                         .HasColumnType("TEXT");
 
+                    b.Property<Guid?>("JobLeaseHolder")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("JobLeaseUntil")
+                        .HasColumnType("TEXT");
+
                     b.Property<int>("MinDiskGb")
                         .HasColumnType("INTEGER");
 

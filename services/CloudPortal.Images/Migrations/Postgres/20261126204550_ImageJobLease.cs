@@ -1,0 +1,39 @@
+﻿using System;
+using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace CloudPortal.Images.Migrations.Postgres
+{
+    /// <inheritdoc />
+    public partial class ImageJobLease : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.AddColumn<Guid>(
+                name: "JobLeaseHolder",
+                table: "images",
+                type: "uuid",
+                nullable: true);
+
+            migrationBuilder.AddColumn<DateTime>(
+                name: "JobLeaseUntil",
+                table: "images",
+                type: "timestamp with time zone",
+                nullable: true);
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropColumn(
+                name: "JobLeaseHolder",
+                table: "images");
+
+            migrationBuilder.DropColumn(
+                name: "JobLeaseUntil",
+                table: "images");
+        }
+    }
+}
