@@ -47,8 +47,8 @@ public sealed record ServerGroupRule(Guid GroupId, string Policy)
 /// <summary>
 /// Claims, replaces and releases allocations. A claim reads the provider row (usage and generation in one read; or
 /// takes them from the scheduler's cache on its first attempt), checks the room in code, then in one transaction runs
-/// <c>UPDATE compute_nodes SET used = used + n, generation = generation + 1 WHERE host = @h AND generation = @g AND enabled</c>
-/// and writes the allocation row. If another claim, release, report or admin change moved the generation in
+/// <c>UPDATE compute_nodes SET used = …, generation = @g + 1 WHERE host = @h AND generation = @g</c>
+/// and writes the allocation row (one batch for a new claim). If another claim, release, report or admin change moved the generation in
 /// between, the UPDATE matches no row, the transaction rolls back and the claim starts again from a fresh read.
 /// So the usage a claim checked is the usage it commits against, on SQLite and PostgreSQL alike, however many
 /// schedulers run.
@@ -131,61 +131,20 @@ public sealed class ClaimService(SchedulerDbContext db, TimeProvider time, IOpti
 
             try
             {
-                await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-                if (group is { Strict: true } && await BrokenGroupRuleAsync(group, consumerId, host, cancellationToken) is { } broken)
-                {
-                    await transaction.RollbackAsync(CancellationToken.None);
-                    return new ClaimResult(ClaimStatus.Rejected, host, null, broken, provider);
-                }
-                var generation = provider.Generation;
-                // Enabled is in the condition too, so that a host disabled since it was read is never claimed on.
-                var updated = await db.ComputeNodes
-                    .Where(n => n.Host == host && n.Generation == generation && n.Enabled)
-                    .ExecuteUpdateAsync(s => s
-                        .SetProperty(n => n.UsedVCpus, n => n.UsedVCpus + resources.VCpus - credit.VCpus)
-                        .SetProperty(n => n.UsedMemoryMb, n => n.UsedMemoryMb + resources.MemoryMb - credit.MemoryMb)
-                        .SetProperty(n => n.UsedDiskGb, n => n.UsedDiskGb + resources.DiskGb - credit.DiskGb)
-                        .SetProperty(n => n.InstanceCount, n => n.InstanceCount + (sameHost ? 0 : 1))
-                        .SetProperty(n => n.Generation, n => n.Generation + 1), cancellationToken);
-                if (updated == 0)
-                {
-                    // Someone else changed the host since it was read: read again and re-check.
-                    SchedulerMetrics.ClaimConflicts.Add(1);
-                    await transaction.RollbackAsync(CancellationToken.None);
-                    if (provider != known)
-                        await Backoff(attempt, cancellationToken);
-                    continue;
-                }
-
-                var now = time.GetUtcNow().UtcDateTime;
-                if (held is null)
-                {
-                    db.Allocations.Add(new Allocation
-                    {
-                        ConsumerId = consumerId, ProjectId = projectId, Host = host,
-                        VCpus = resources.VCpus, MemoryMb = resources.MemoryMb, DiskGb = resources.DiskGb,
-                        ServerGroupId = group?.GroupId, CreatedAt = now, UpdatedAt = now,
-                    });
-                    await db.SaveChangesAsync(cancellationToken);
-                }
-                else
-                {
-                    var moved = await Matching(held).ExecuteUpdateAsync(s => s
-                        .SetProperty(a => a.Host, host)
-                        .SetProperty(a => a.VCpus, resources.VCpus)
-                        .SetProperty(a => a.MemoryMb, resources.MemoryMb)
-                        .SetProperty(a => a.DiskGb, resources.DiskGb)
-                        .SetProperty(a => a.UpdatedAt, now), cancellationToken);
-                    if (moved == 0)
-                    {
-                        await transaction.RollbackAsync(CancellationToken.None);
-                        continue;
-                    }
-                    if (!sameHost)
-                        await Adjust(held.Host, -held.VCpus, -held.MemoryMb, -held.DiskGb, -1, cancellationToken);
-                }
-                await transaction.CommitAsync(cancellationToken);
-                return new ClaimResult(ClaimStatus.Claimed, host, resources, Provider: After(provider, resources, credit, sameHost));
+                var claimed = held is null
+                    ? await InsertAsync(consumerId, projectId, provider, resources, group, cancellationToken)
+                    : await MoveAsync(held, provider, resources, credit, sameHost, group, cancellationToken);
+                if (claimed is not null)
+                    return claimed;
+                // The allocation moved under a replace: look again.
+            }
+            catch (DbUpdateConcurrencyException)
+            {
+                // Someone else changed the host since it was read: read again and re-check.
+                SchedulerMetrics.ClaimConflicts.Add(1);
+                db.ChangeTracker.Clear();
+                if (provider != known)
+                    await Backoff(attempt, cancellationToken);
             }
             catch (Exception ex) when (IsTransient(ex))
             {
@@ -203,6 +162,79 @@ public sealed class ClaimService(SchedulerDbContext db, TimeProvider time, IOpti
             }
         }
         return new ClaimResult(ClaimStatus.Contended, host, null, $"the host changed {_attempts} times while claiming");
+    }
+
+    /// <summary>
+    /// A new claim in one batch: the provider's UPDATE, made only where the generation is still the one the usage was
+    /// read at (EF's concurrency token; a miss throws <see cref="DbUpdateConcurrencyException"/>), and the allocation's
+    /// INSERT. A strict group rule takes its lock and looks at the group first, in the same transaction.
+    /// </summary>
+    private async Task<ClaimResult?> InsertAsync(Guid consumerId, Guid projectId, HostState provider, PlacementResources resources, ServerGroupRule? group,
+        CancellationToken cancellationToken)
+    {
+        await using var transaction = group is { Strict: true } ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
+        if (transaction is not null && await BrokenGroupRuleAsync(group!, consumerId, provider.Host, cancellationToken) is { } broken)
+            return new ClaimResult(ClaimStatus.Rejected, provider.Host, null, broken, provider);
+        var after = After(provider, resources, new PlacementResources(0, 0, 0), sameHost: false);
+        var node = db.ComputeNodes.Attach(new ComputeNode { Host = provider.Host, HypervisorType = "", CapacitySource = "" });
+        node.Property(n => n.Generation).OriginalValue = provider.Generation;
+        Set(n => n.Generation, after.Generation);
+        Set(n => n.UsedVCpus, (int)after.VCpu.Used);
+        Set(n => n.UsedMemoryMb, after.MemoryMb.Used);
+        Set(n => n.UsedDiskGb, after.DiskGb.Used);
+        Set(n => n.InstanceCount, after.InstanceCount);
+        var now = time.GetUtcNow().UtcDateTime;
+        db.Allocations.Add(new Allocation
+        {
+            ConsumerId = consumerId, ProjectId = projectId, Host = provider.Host,
+            VCpus = resources.VCpus, MemoryMb = resources.MemoryMb, DiskGb = resources.DiskGb,
+            ServerGroupId = group?.GroupId, CreatedAt = now, UpdatedAt = now,
+        });
+        await db.SaveChangesAsync(cancellationToken);
+        if (transaction is not null)
+            await transaction.CommitAsync(cancellationToken);
+        return new ClaimResult(ClaimStatus.Claimed, provider.Host, resources, Provider: after);
+
+        void Set<T>(System.Linq.Expressions.Expression<Func<ComputeNode, T>> property, T value)
+        {
+            var column = node.Property(property);
+            column.CurrentValue = value;
+            column.IsModified = true;
+        }
+    }
+
+    /// <summary>A resize or a move: the consumer's allocation changes host or amounts, with both providers' usage, at once.</summary>
+    private async Task<ClaimResult?> MoveAsync(Allocation held, HostState provider, PlacementResources resources, PlacementResources credit, bool sameHost,
+        ServerGroupRule? group, CancellationToken cancellationToken)
+    {
+        var host = provider.Host;
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        if (group is { Strict: true } && await BrokenGroupRuleAsync(group, held.ConsumerId, host, cancellationToken) is { } broken)
+            return new ClaimResult(ClaimStatus.Rejected, host, null, broken, provider);
+        var generation = provider.Generation;
+        var updated = await db.ComputeNodes
+            .Where(n => n.Host == host && n.Generation == generation)
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(n => n.UsedVCpus, n => n.UsedVCpus + resources.VCpus - credit.VCpus)
+                .SetProperty(n => n.UsedMemoryMb, n => n.UsedMemoryMb + resources.MemoryMb - credit.MemoryMb)
+                .SetProperty(n => n.UsedDiskGb, n => n.UsedDiskGb + resources.DiskGb - credit.DiskGb)
+                .SetProperty(n => n.InstanceCount, n => n.InstanceCount + (sameHost ? 0 : 1))
+                .SetProperty(n => n.Generation, n => n.Generation + 1), cancellationToken);
+        if (updated == 0)
+            throw new DbUpdateConcurrencyException($"{host} changed since it was read");
+        var now = time.GetUtcNow().UtcDateTime;
+        var moved = await Matching(held).ExecuteUpdateAsync(s => s
+            .SetProperty(a => a.Host, host)
+            .SetProperty(a => a.VCpus, resources.VCpus)
+            .SetProperty(a => a.MemoryMb, resources.MemoryMb)
+            .SetProperty(a => a.DiskGb, resources.DiskGb)
+            .SetProperty(a => a.UpdatedAt, now), cancellationToken);
+        if (moved == 0)
+            return null;   // released or replaced concurrently; the transaction rolls back
+        if (!sameHost)
+            await Adjust(held.Host, -held.VCpus, -held.MemoryMb, -held.DiskGb, -1, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return new ClaimResult(ClaimStatus.Claimed, host, resources, Provider: After(provider, resources, credit, sameHost));
     }
 
     /// <summary>Why the host cannot take <paramref name="wanted"/> (after giving back <paramref name="credit"/>), or null when it can.</summary>
