@@ -1,5 +1,8 @@
 using System.Buffers;
+using System.Collections.Concurrent;
+using System.Runtime.ExceptionServices;
 using System.Security.Cryptography;
+using System.Threading.Channels;
 using CloudPortal.Images.Storage;
 
 namespace CloudPortal.Images.Intake;
@@ -13,13 +16,18 @@ public sealed class ImageTooLargeException(long limit) : Exception($"The image i
 public sealed record StagedData(StagingFile File, long Size, string Sha256, string Sha512);
 
 /// <summary>
-/// Streams data into a staging file with constant memory: two fixed buffers, one being filled from the
-/// source while the other is written and hashed (SHA-256 and SHA-512 on their own threads). Nothing is
-/// ever held whole in memory, and a failure deletes the staging file.
+/// Streams data into a staging file with constant memory: a fixed ring of buffers flows through four stages that
+/// run at once, each at its own pace: receiving, SHA-512, SHA-256, writing. A buffer goes back to the receiver
+/// when the last of the other three is done with it, so a slow moment in one stage does not stall the others,
+/// and throughput is that of the slowest stage (SHA-512) as far as the cores allow. Nothing is ever held whole
+/// in memory, and a failure deletes the staging file.
 /// </summary>
 public static class StreamingReceiver
 {
     public const int BufferSize = 4 << 20;
+
+    /// <summary>Buffers in flight: enough for every stage to have one and the receiver to fill the next.</summary>
+    private const int Buffers = 4;
 
     /// <param name="expectedLength">The announced length (Content-Length), used to preallocate; null when unknown.</param>
     /// <param name="progress">Called with the bytes received so far, after each buffer.</param>
@@ -32,13 +40,17 @@ public static class StreamingReceiver
             throw new ImageTooLargeException(maxBytes);
 
         var staging = store.CreateStagingFile();
-        var current = ArrayPool<byte>.Shared.Rent(BufferSize);
-        var next = ArrayPool<byte>.Shared.Rent(BufferSize);
+        var rented = Enumerable.Range(0, Buffers).Select(_ => ArrayPool<byte>.Shared.Rent(BufferSize)).ToArray();
+        using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var stop = failed.Token;
         try
         {
             using var sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
             using var sha512 = IncrementalHash.CreateHash(HashAlgorithmName.SHA512);
-            long total = 0;
+            var free = Channel.CreateBounded<byte[]>(Buffers);
+            foreach (var buffer in rented)
+                free.Writer.TryWrite(buffer);
+            long total;
             await using (var file = new FileStream(staging.Path, new FileStreamOptions
             {
                 Mode = FileMode.CreateNew,
@@ -48,40 +60,45 @@ public static class StreamingReceiver
                 PreallocationSize = expectedLength is > 0 ? expectedLength.Value : 0,
             }))
             {
-                var count = await FillAsync(source, current, cancellationToken);
-                while (count > 0)
+                Stage[] stages =
+                [
+                    new(chunk => sha512.AppendData(chunk.Buffer, 0, chunk.Count)),
+                    new(chunk => sha256.AppendData(chunk.Buffer, 0, chunk.Count)),
+                    new(chunk => file.Write(chunk.Buffer, 0, chunk.Count)),
+                ];
+                var workers = stages.Select(async stage =>
                 {
-                    total += count;
-                    if (total > maxBytes)
-                        throw new ImageTooLargeException(maxBytes);
-                    var chunk = current;
-                    var n = count;
-                    // SHA-512 (the slower hash) on another core; the next buffer arrives meanwhile (socket reads
-                    // need no thread); SHA-256 and the write happen here.
-                    var hash512 = Task.Run(() => sha512.AppendData(chunk, 0, n), CancellationToken.None);
-                    var fill = FillAsync(source, next, cancellationToken);
-                    int nextCount;
                     try
                     {
-                        sha256.AppendData(chunk, 0, n);
-                        file.Write(chunk, 0, n);
+                        await stage.RunAsync(free.Writer, stop);
                     }
-                    finally
+                    catch (Exception ex) when (ex is not OperationCanceledException)
                     {
-                        try
-                        {
-                            nextCount = await fill;
-                        }
-                        finally
-                        {
-                            await hash512;
-                        }
+                        await failed.CancelAsync();   // the receiver must not wait for a buffer this stage will never give back
+                        throw;
                     }
-                    (current, next) = (next, current);
-                    count = nextCount;
-                    if (progress is not null)
-                        await progress(total);
+                }).ToArray();
+                Exception? receiveError = null;
+                total = 0;
+                try
+                {
+                    total = await ProduceAsync(source, free.Reader, stages, maxBytes, progress, stop);
                 }
+                catch (Exception ex)
+                {
+                    receiveError = ex;
+                    await failed.CancelAsync();
+                }
+                foreach (var stage in stages)
+                    stage.Complete();
+                await Task.WhenAll(workers).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                foreach (var stage in stages)
+                    stage.Dispose();
+                // A stage's failure (a full disk) is the cause; the receiver's cancellation is only its consequence.
+                if (workers.FirstOrDefault(w => w.IsFaulted)?.Exception?.InnerException is { } stageError)
+                    ExceptionDispatchInfo.Throw(stageError);
+                if (receiveError is not null)
+                    ExceptionDispatchInfo.Throw(receiveError);
                 // Durable before the image can become active.
                 await file.FlushAsync(cancellationToken);
                 file.Flush(flushToDisk: true);
@@ -97,9 +114,72 @@ public static class StreamingReceiver
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(current);
-            ArrayPool<byte>.Shared.Return(next);
+            foreach (var buffer in rented)
+                ArrayPool<byte>.Shared.Return(buffer);
         }
+    }
+
+    /// <summary>Fills free buffers from the source and hands each to every stage, in order.</summary>
+    private static async Task<long> ProduceAsync(Stream source, ChannelReader<byte[]> free, Stage[] stages, long maxBytes,
+        Func<long, Task>? progress, CancellationToken cancellationToken)
+    {
+        long total = 0;
+        while (true)
+        {
+            var buffer = await free.ReadAsync(cancellationToken);
+            var count = await FillAsync(source, buffer, cancellationToken);
+            if (count == 0)
+                return total;
+            total += count;
+            if (total > maxBytes)
+                throw new ImageTooLargeException(maxBytes);
+            var chunk = new Chunk(buffer, count, stages.Length);
+            foreach (var stage in stages)
+                stage.Post(chunk);
+            if (progress is not null)
+                await progress(total);
+        }
+    }
+
+    /// <summary>One buffer's worth of data, given back to the receiver when every stage has used it.</summary>
+    private sealed class Chunk(byte[] buffer, int count, int users)
+    {
+        private int _users = users;
+
+        public byte[] Buffer { get; } = buffer;
+
+        public int Count { get; } = count;
+
+        public void Done(ChannelWriter<byte[]> free)
+        {
+            if (Interlocked.Decrement(ref _users) == 0)
+                free.TryWrite(Buffer);
+        }
+    }
+
+    /// <summary>
+    /// A step every chunk goes through, in order, on a thread of its own: CPU-bound work held for seconds would
+    /// otherwise sit on the thread pool's few threads and starve Kestrel's socket reads (the pool grows slowly).
+    /// </summary>
+    private sealed class Stage(Action<Chunk> work) : IDisposable
+    {
+        private readonly BlockingCollection<Chunk> _queue = new(Buffers);
+
+        public void Post(Chunk chunk) => _queue.Add(chunk);   // never blocks: there are only Buffers chunks
+
+        public void Complete() => _queue.CompleteAdding();
+
+        public Task RunAsync(ChannelWriter<byte[]> free, CancellationToken cancellationToken) =>
+            Task.Factory.StartNew(() =>
+            {
+                foreach (var chunk in _queue.GetConsumingEnumerable(cancellationToken))
+                {
+                    work(chunk);
+                    chunk.Done(free);
+                }
+            }, cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+        public void Dispose() => _queue.Dispose();
     }
 
     /// <summary>Reads until the buffer is full or the source ends.</summary>
