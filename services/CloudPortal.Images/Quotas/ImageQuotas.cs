@@ -1,6 +1,7 @@
 using CloudPortal.Contracts.Identity;
 using CloudPortal.Images.Catalog;
 using CloudPortal.Images.Data;
+using CloudPortal.ServiceDefaults.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 
@@ -21,20 +22,11 @@ public sealed class QuotaExceededException(string resource, long limit, long inU
 /// </summary>
 public static class ImageQuotas
 {
-    /// <summary>
-    /// Begins the transaction that serializes a project's quota decisions. PostgreSQL: a transaction-scoped
-    /// advisory lock keyed by the project. SQLite: Microsoft.Data.Sqlite begins transactions IMMEDIATE, which
-    /// takes the database's write lock at once, so every quota decision runs one after another.
-    /// </summary>
+    /// <summary>Begins the transaction that serializes a project's quota decisions (<see cref="TransactionLocks"/>).</summary>
     public static async Task<IDbContextTransaction> LockProjectAsync(this ImagesDbContext db, Guid projectId, CancellationToken cancellationToken)
     {
         var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        if (db.Database.IsNpgsql())
-        {
-            var bytes = projectId.ToByteArray();
-            var key = BitConverter.ToInt64(bytes, 0) ^ BitConverter.ToInt64(bytes, 8);
-            await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({key})", cancellationToken);
-        }
+        await db.Database.LockAsync(projectId, cancellationToken);
         return transaction;
     }
 

@@ -2,6 +2,7 @@ using CloudPortal.Contracts.Scheduler;
 using CloudPortal.Scheduler.Data;
 using CloudPortal.Scheduler.Hosts;
 using CloudPortal.Scheduler.Placement;
+using CloudPortal.ServiceDefaults.Persistence;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -258,19 +259,13 @@ public sealed class ClaimService(SchedulerDbContext db, TimeProvider time, IOpti
     }
 
     /// <summary>
-    /// Checks a strict group policy against the group's claimed members, under a lock on the group, so that two members
-    /// claimed at once cannot both break it (the filters work from Compute's view of the group, which a concurrent
-    /// sibling is not in yet). PostgreSQL: a transaction-scoped advisory lock keyed by the group. SQLite: write
-    /// transactions begin IMMEDIATE, so claims run one at a time already.
+    /// Checks a strict group policy against the group's claimed members, under a lock on the group
+    /// (<see cref="TransactionLocks"/>), so that two members claimed at once cannot both break it (the filters work
+    /// from Compute's view of the group, which a concurrent sibling is not in yet).
     /// </summary>
     private async Task<string?> BrokenGroupRuleAsync(ServerGroupRule group, Guid consumerId, string host, CancellationToken cancellationToken)
     {
-        if (db.Database.IsNpgsql())
-        {
-            var bytes = group.GroupId.ToByteArray();
-            var key = BitConverter.ToInt64(bytes, 0) ^ BitConverter.ToInt64(bytes, 8);
-            await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({key})", cancellationToken);
-        }
+        await db.Database.LockAsync(group.GroupId, cancellationToken);
         var hosts = await db.Allocations.Where(a => a.ServerGroupId == group.GroupId && a.ConsumerId != consumerId)
             .Select(a => a.Host).Distinct().ToListAsync(cancellationToken);
         if (group.Policy == ServerGroupPolicies.AntiAffinity && hosts.Contains(host))
