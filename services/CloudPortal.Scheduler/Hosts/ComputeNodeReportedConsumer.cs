@@ -51,10 +51,17 @@ public sealed class ComputeNodeReportedConsumer(SchedulerDbContext db, HostState
 
 public sealed class ComputeNodeReportedConsumerDefinition : ConsumerDefinition<ComputeNodeReportedConsumer>
 {
+    private const int Partitions = 8;
+
     protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpointConfigurator,
         IConsumerConfigurator<ComputeNodeReportedConsumer> consumerConfigurator, IRegistrationContext context)
     {
         // Conflicts are handled in the consumer; this covers a database that is briefly unreachable.
         endpointConfigurator.UseMessageRetry(retry => retry.Intervals(100, 500, 1000, 5000));
+        // One node's reports one after another (an agent's first reports arrive together and would race to insert
+        // its row); different nodes' reports in parallel. Replicas of the Scheduler can still race: the retry in
+        // Consume covers that rarer case.
+        var partitioner = endpointConfigurator.CreatePartitioner(Partitions);
+        consumerConfigurator.Message<ComputeNodeReported>(m => m.UsePartitioner(partitioner, c => c.Message.Host));
     }
 }
