@@ -32,6 +32,20 @@ public sealed class ConvertImageJob(ImagesDbContext db, IImageStore store, QemuI
             return;
         if (await JobLease.TryTakeAsync(db, imageId, time.GetUtcNow().UtcDateTime, options.Value.JobLease, cancellationToken) is not { } lease)
             return;   // another job is converting it (a duplicate enqueued by the reaper)
+        try
+        {
+            await ConvertAsync(image, lease, context, cancellationToken);
+        }
+        finally
+        {
+            // Done (a no-op: the commit cleared it), killed, or an attempt Hangfire retries.
+            await JobLease.ReleaseAsync(db, imageId, lease, time.GetUtcNow().UtcDateTime);
+        }
+    }
+
+    private async Task ConvertAsync(Image image, Guid lease, PerformContext? context, CancellationToken cancellationToken)
+    {
+        var imageId = image.Id;
         await db.Images.Where(i => i.Id == imageId).ExecuteUpdateAsync(s => s.SetProperty(i => i.ConversionState, "running"), cancellationToken);
         await using var heartbeat = Heartbeat.Start(scopes, imageId, lease, options.Value, time);
         var attempt = (context?.GetJobParameter<int>("RetryCount") ?? 0) + 1;
@@ -75,11 +89,9 @@ public sealed class ConvertImageJob(ImagesDbContext db, IImageStore store, QemuI
                 await db.Images.Where(i => i.Id == imageId).ExecuteUpdateAsync(s => s.SetProperty(i => i.ConversionState, "failed"), CancellationToken.None);
                 if (await db.Images.AnyAsync(i => i.Id == imageId && i.Status == ImageStatus.Killed, CancellationToken.None))
                     await store.DeleteAsync(imageId, CancellationToken.None);
-                await JobLease.ReleaseAsync(db, imageId, lease, time.GetUtcNow().UtcDateTime);
                 return;
             }
             logger.ConversionRetry(imageId, attempt, ex.Message);
-            await JobLease.ReleaseAsync(db, imageId, lease, time.GetUtcNow().UtcDateTime);   // for Hangfire's retry
             throw;
         }
     }

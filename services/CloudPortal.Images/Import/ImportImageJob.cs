@@ -31,6 +31,21 @@ public sealed class ImportImageJob(ImagesDbContext db, ImportGuard guard, IImage
             return; // deleted meanwhile, or already done
         if (await JobLease.TryTakeAsync(db, imageId, time.GetUtcNow().UtcDateTime, options.Value.JobLease, cancellationToken) is not { } lease)
             return; // another job is importing it (a duplicate enqueued by the reaper)
+        try
+        {
+            await ImportAsync(image, new Uri(image.ImportUrl), lease, cancellationToken);
+        }
+        finally
+        {
+            // Whatever the outcome (done, killed, or an attempt Hangfire retries); a no-op once intake has moved the
+            // image on, since the conversion that may follow takes a lease of its own.
+            await JobLease.ReleaseAsync(db, imageId, lease, time.GetUtcNow().UtcDateTime);
+        }
+    }
+
+    private async Task ImportAsync(Image image, Uri url, Guid lease, CancellationToken cancellationToken)
+    {
+        var imageId = image.Id;
         await using var heartbeat = Heartbeat.Start(scopes, imageId, lease, options.Value, time);
         await db.Entry(image).ReloadAsync(cancellationToken);
         image.ImportAttempts++;
@@ -42,7 +57,7 @@ public sealed class ImportImageJob(ImagesDbContext db, ImportGuard guard, IImage
 
         try
         {
-            var staged = await DownloadAsync(imageId, new Uri(image.ImportUrl), cancellationToken);
+            var staged = await DownloadAsync(imageId, url, cancellationToken);
             await intake.CompleteAsync(imageId, staged, cancellationToken);
         }
         catch (ImportRefusedException refused)
@@ -66,13 +81,6 @@ public sealed class ImportImageJob(ImagesDbContext db, ImportGuard guard, IImage
             logger.ImportRetry(imageId, reason);
             await db.Images.Where(i => i.Id == imageId).ExecuteUpdateAsync(s => s.SetProperty(i => i.ImportError, reason.Length > 2048 ? reason[..2048] : reason), CancellationToken.None);
             throw;
-        }
-        finally
-        {
-            // Whatever the outcome (done, killed, or an attempt Hangfire retries); a no-op once intake has moved the
-            // image on, since the conversion that may follow takes a lease of its own.
-            await heartbeat.DisposeAsync();
-            await JobLease.ReleaseAsync(db, imageId, lease, time.GetUtcNow().UtcDateTime);
         }
     }
 

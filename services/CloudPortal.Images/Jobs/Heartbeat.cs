@@ -11,7 +11,6 @@ public sealed class Heartbeat : IAsyncDisposable
 {
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
-    private bool _disposed;
 
     private Heartbeat(IServiceScopeFactory scopes, Guid imageId, Guid holder, ImagesOptions options, TimeProvider time) =>
         _loop = BeatAsync(scopes, imageId, holder, options, time, _stop.Token);
@@ -37,9 +36,6 @@ public sealed class Heartbeat : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (_disposed)
-            return;
-        _disposed = true;
         await _stop.CancelAsync();
         await _loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         _stop.Dispose();

@@ -16,9 +16,6 @@ public sealed record PlacementRequest(Guid ConsumerId, Guid ProjectId, Placement
     /// <summary>One of <see cref="ServerGroupPolicies"/>, or null when the instance is in no group.</summary>
     public string? ServerGroupPolicy { get; init; }
 
-    /// <summary>Affinity and anti-affinity are rules, checked again when claiming; the soft policies are preferences.</summary>
-    public bool StrictServerGroup => ServerGroupPolicy is ServerGroupPolicies.Affinity or ServerGroupPolicies.AntiAffinity;
-
     /// <summary>How many of the group's other members run on each host.</summary>
     public IReadOnlyDictionary<string, int> GroupMembersByHost { get; init; } = FrozenDictionary<string, int>.Empty;
 
