@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Installs (Debian) and starts what the tests need: PostgreSQL, RabbitMQ, libvirtd + QEMU, docker-compose.
+# Installs (Debian) and starts what the tests need: PostgreSQL, RabbitMQ, libvirtd + QEMU, docker-compose;
+# ssh-keygen and openssl are the reference tools of the key pair tests.
 # Idempotent; runs as root (there is no systemd here, so each daemon is started by hand).
 set -euo pipefail
 
 log() { echo "[services] $*"; }
 
-PACKAGES=(postgresql rabbitmq-server libvirt-daemon-system libvirt-clients libvirt0 qemu-system-x86 qemu-utils docker-compose curl python3-boto3)
+PACKAGES=(postgresql rabbitmq-server libvirt-daemon-system libvirt-clients libvirt0 qemu-system-x86 qemu-utils docker-compose curl python3-boto3 openssh-client openssl)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
