@@ -30,10 +30,8 @@ public static class ComputeAgentModule
         builder.Services.AddSingleton<StoragePools>();
         builder.Services.AddSingleton<ImageCache>();
         builder.Services.AddSingleton<InstanceDisks>();
-        builder.Services.AddSingleton<ServiceTokenSource>();
         // Downloads are bounded by CloudPortal:Agent:DownloadTimeout, not by HttpClient's 100 s default; the cache logs each one itself.
         builder.Services.AddHttpClient(ImageCache.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan).RemoveAllLoggers();
-        builder.Services.AddHttpClient(ServiceTokenSource.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(30));
 
         // Instances: commands from the node's queue.
         builder.Services.AddSingleton<OwnedDomains>();

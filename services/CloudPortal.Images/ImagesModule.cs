@@ -4,9 +4,11 @@ using CloudPortal.Images.Import;
 using CloudPortal.Images.Inspection;
 using CloudPortal.Images.Intake;
 using CloudPortal.Images.Jobs;
+using CloudPortal.Images.Launch;
 using CloudPortal.Images.Quotas;
 using CloudPortal.Images.Sharing;
 using CloudPortal.Images.Storage;
+using CloudPortal.ServiceDefaults;
 using CloudPortal.ServiceDefaults.Configuration;
 using CloudPortal.ServiceDefaults.Messaging;
 using CloudPortal.ServiceDefaults.Persistence;
@@ -20,8 +22,8 @@ namespace CloudPortal.Images;
 /// <summary>
 /// Glance's role: the image catalog. Streaming upload with checksums and a size cap, one intake inspection
 /// for every image (format from the bytes, no backing or data files, qemu-img with explicit formats),
-/// visibility and sharing, URL import and qcow2 conversion as Hangfire jobs, image quotas, and a
-/// download for compute agents.
+/// visibility and sharing, URL import and qcow2 conversion as Hangfire jobs, image quotas, Compute's launch
+/// question over the bus, and a download for compute nodes through signed, expiring URLs.
 /// </summary>
 public static class ImagesModule
 {
@@ -36,6 +38,7 @@ public static class ImagesModule
             ? Path.Combine(builder.Configuration.GetCloudPortalOptions().FullDataDir, "images")
             : options.StoragePath;
         builder.Services.AddSingleton<IImageStore>(new FileSystemImageStore(root));
+        builder.Services.AddSingleton(new DownloadSigner(root, PublicUrl(options, builder.Configuration)));
         builder.Services.AddSingleton<QemuImg>();
         builder.Services.AddSingleton<ImageInspector>();
         builder.Services.AddSingleton<ImportGuard>();
@@ -45,8 +48,22 @@ public static class ImagesModule
         builder.Services.AddSingleton<ImageUsageReporter>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ImageUsageReporter>());
         builder.AddCloudPortalAuthentication();
-        builder.AddConsumers(bus => bus.AddConsumer<ImageQuotaLimitConsumer>(typeof(ImageQuotaLimitConsumerDefinition)));
+        builder.AddConsumers(bus =>
+        {
+            bus.AddConsumer<ImageQuotaLimitConsumer>(typeof(ImageQuotaLimitConsumerDefinition));
+            bus.AddConsumer<GetLaunchImageConsumer>(typeof(GetLaunchImageConsumerDefinition));
+        });
         return builder;
+    }
+
+    /// <summary><c>CloudPortal:Images:PublicUrl</c>, else the first address this process listens on.</summary>
+    private static Uri PublicUrl(ImagesOptions options, IConfiguration configuration)
+    {
+        var value = string.IsNullOrWhiteSpace(options.PublicUrl) ? ListenUrls.Callable(configuration["urls"])[0] : options.PublicUrl.Trim();
+        if (!Uri.TryCreate(value, UriKind.Absolute, out var url) || (url.Scheme != Uri.UriSchemeHttp && url.Scheme != Uri.UriSchemeHttps)
+            || !string.IsNullOrEmpty(url.Query) || !string.IsNullOrEmpty(url.Fragment) || !string.IsNullOrEmpty(url.UserInfo))
+            throw new StartupException($"CloudPortal:Images:PublicUrl must be an http(s) URL compute nodes reach the Images module at, such as http://images.internal:8080, not '{value}'");
+        return url;
     }
 
     public static WebApplication MapImagesModule(this WebApplication app)

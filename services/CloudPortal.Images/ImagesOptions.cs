@@ -11,6 +11,12 @@ public sealed class ImagesOptions
     /// <summary>Where image files live; default <c>&lt;data-dir&gt;/images</c>. Share it between replicas of the module.</summary>
     public string? StoragePath { get; set; }
 
+    /// <summary>
+    /// The base URL compute nodes reach this module at (e.g. <c>http://images.internal:8080</c>); the signed download URLs
+    /// Compute hands to nodes start with it. Default: the first listen address (<c>urls</c>), a wildcard read as 127.0.0.1.
+    /// </summary>
+    public string? PublicUrl { get; set; }
+
     /// <summary>Hosts (names, addresses or CIDR ranges) URL imports may reach although they are internal.</summary>
     public List<string> ImportAllowedHosts { get; set; } = [];
 

@@ -1,5 +1,4 @@
 using CloudPortal.ComputeAgent;
-using CloudPortal.Identity;
 using CloudPortal.ServiceDefaults;
 using CloudPortal.ServiceDefaults.Configuration;
 using CloudPortal.ServiceDefaults.Messaging;
@@ -24,11 +23,6 @@ internal static class ModuleHost
 
         foreach (var module in modules)
             module.Add(builder);
-        if (withAgent && modules.Any(m => m.Name == IdentityModule.Name) && string.IsNullOrWhiteSpace(builder.Configuration["CloudPortal:Identity:Authority"]))
-        {
-            // The local agent fetches image files with a service token from the Identity in this same process.
-            builder.Configuration["CloudPortal:Identity:Authority"] = ListenUrls.Callable(builder.Configuration["urls"])[0] + "/";
-        }
         if (withAgent)
             builder.AddComputeAgentModule();
         builder.AddCloudPortalBus();

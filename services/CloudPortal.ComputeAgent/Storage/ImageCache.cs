@@ -22,7 +22,6 @@ public sealed record BaseImage(string VolumeName, string Path, string Format, ul
 public sealed partial class ImageCache(
     StoragePools pools,
     IHttpClientFactory http,
-    ServiceTokenSource tokens,
     IOptions<AgentOptions> options,
     ILogger<ImageCache> log)
 {
@@ -42,7 +41,7 @@ public sealed partial class ImageCache(
         if (source.Url is null || string.IsNullOrWhiteSpace(source.Url.OriginalString))
             throw Invalid($"image {source.ImageId} has no URL to download it from");
         if (!source.Url.IsAbsoluteUri || (source.Url.Scheme != Uri.UriSchemeHttp && source.Url.Scheme != Uri.UriSchemeHttps))
-            throw Invalid($"image {source.ImageId}'s URL '{source.Url}' is not an http(s) URL");
+            throw Invalid($"image {source.ImageId}'s URL '{Shown(source.Url)}' is not an http(s) URL");
         if (source.Sha256 is null || source.Sha256.Length != 64 || !source.Sha256.All(char.IsAsciiHexDigit))
             throw Invalid($"image {source.ImageId}'s checksum '{source.Sha256}' is not a SHA-256 (64 hex digits)");
         if (source.DiskFormat is not (DiskFormats.Raw or DiskFormats.Qcow2))
@@ -107,14 +106,13 @@ public sealed partial class ImageCache(
         try
         {
             File.Delete(partial);
+            // The URL is the credential (Images signs it for this one image, until it expires): no token is sent.
             using var request = new HttpRequestMessage(HttpMethod.Get, source.Url);
-            if (tokens.AppliesTo(source.Url))
-                request.Headers.Authorization = new("Bearer", await tokens.GetTokenAsync(deadline.Token).ConfigureAwait(false));
             using var response = await http.CreateClient(HttpClientName).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, deadline.Token).ConfigureAwait(false);
             if (!response.IsSuccessStatusCode)
-                throw Download(source, $"GET {source.Url} answered {(int)response.StatusCode} {response.ReasonPhrase}");
+                throw Download(source, $"GET {Shown(source.Url)} answered {(int)response.StatusCode} {response.ReasonPhrase}");
             if (source.SizeBytes is { } expected && response.Content.Headers.ContentLength is { } announced && announced != expected)
-                throw Mismatch(source, $"image {source.ImageId} at {source.Url} is {announced} bytes; the command says {expected}");
+                throw Mismatch(source, $"image {source.ImageId} at {Shown(source.Url)} is {announced} bytes; the command says {expected}");
 
             using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
             long length = 0;
@@ -126,17 +124,17 @@ public sealed partial class ImageCache(
                 {
                     length += read;
                     if (source.SizeBytes is { } limit && length > limit)
-                        throw Mismatch(source, $"image {source.ImageId} at {source.Url} is larger than the {limit} bytes the command says");
+                        throw Mismatch(source, $"image {source.ImageId} at {Shown(source.Url)} is larger than the {limit} bytes the command says");
                     sha.AppendData(buffer, 0, read);
                     await file.WriteAsync(buffer.AsMemory(0, read), deadline.Token).ConfigureAwait(false);
                 }
                 file.Flush(flushToDisk: true);
             }
             if (source.SizeBytes is { } size && length != size)
-                throw Mismatch(source, $"image {source.ImageId} at {source.Url} is {length} bytes; the command says {size}");
+                throw Mismatch(source, $"image {source.ImageId} at {Shown(source.Url)} is {length} bytes; the command says {size}");
             var actual = Convert.ToHexStringLower(sha.GetHashAndReset());
             if (!actual.Equals(source.Sha256, StringComparison.OrdinalIgnoreCase))
-                throw Mismatch(source, $"image {source.ImageId} from {source.Url} has SHA-256 {actual}; the command expects {source.Sha256.ToLowerInvariant()}");
+                throw Mismatch(source, $"image {source.ImageId} from {Shown(source.Url)} has SHA-256 {actual}; the command expects {source.Sha256.ToLowerInvariant()}");
 
             var header = DiskImageHeader.Read(partial);
             if (header.Format != source.DiskFormat)
@@ -151,9 +149,9 @@ public sealed partial class ImageCache(
         {
             TryDelete(partial);
             if (!cancellationToken.IsCancellationRequested && ex is OperationCanceledException)
-                throw Download(source, $"downloading {source.Url} took longer than {timeout.TotalSeconds:0} s", ex);
+                throw Download(source, $"downloading {Shown(source.Url)} took longer than {timeout.TotalSeconds:0} s", ex);
             if (!cancellationToken.IsCancellationRequested && ex is HttpRequestException)
-                throw Download(source, $"GET {source.Url} failed: {ex.Message}", ex);
+                throw Download(source, $"GET {Shown(source.Url)} failed: {ex.Message}", ex);
             // Reading the network is handled in ReadAsync: what is left is the local disk (full, read-only, permissions).
             if (ex is IOException or UnauthorizedAccessException)
                 throw new AgentFailureException(AgentFailureCodes.StorageUnavailable, $"cannot write image {source.ImageId} to {partial}: {ex.Message}", inner: ex);
@@ -170,7 +168,7 @@ public sealed partial class ImageCache(
         }
         catch (IOException ex)
         {
-            throw Download(source, $"GET {source.Url} broke off after {received} bytes: {ex.Message}", ex);
+            throw Download(source, $"GET {Shown(source.Url)} broke off after {received} bytes: {ex.Message}", ex);
         }
     }
 
@@ -188,6 +186,10 @@ public sealed partial class ImageCache(
         {
         }
     }
+
+    /// <summary>The URL as failure reasons and logs show it: without its query, which holds the signature that opens the image.</summary>
+    private static string Shown(Uri url) =>
+        url.IsAbsoluteUri && url.Query.Length > 0 ? url.GetLeftPart(UriPartial.Path) + "?…" : url.ToString();
 
     private static AgentFailureException Invalid(string reason) => new(AgentFailureCodes.InvalidImageSource, reason);
 

@@ -18,7 +18,8 @@ namespace CloudPortal.Images.Catalog;
 ///   the record (to decide); nobody else learns it exists.</item>
 /// <item>cloud admins see and change everything; services (agents) see any image and fetch active ones.</item>
 /// </list>
-/// An image a caller may not see is a 404, never a 403, so ids do not leak across projects.
+/// An image a caller may not see is a 404, never a 403, so ids do not leak across projects. Compute's launch
+/// question (<see cref="Launch.GetLaunchImageConsumer"/>) is answered by the same rules for the project it names.
 /// </summary>
 public static class ImageAccess
 {
@@ -43,12 +44,16 @@ public static class ImageAccess
     /// <summary>Images a caller can see (for show); <paramref name="listing"/> narrows shared images to the member status asked for.</summary>
     public static IQueryable<Image> Visible(ImagesDbContext db, Caller caller, Guid? project, MemberStatus? listing = null, bool anyMemberStatus = true)
     {
-        var images = db.Images.Where(i => i.Status != ImageStatus.Deleted);
         if (caller.IsCloudAdmin || caller.IsService || project is null)
-            return images;
-        var p = project.Value;
+            return db.Images.Where(i => i.Status != ImageStatus.Deleted);
+        return VisibleToProject(db, project.Value, listing, anyMemberStatus);
+    }
+
+    /// <summary>Images a member of project <paramref name="p"/> can see: what <see cref="Visible"/> gives a user acting there.</summary>
+    public static IQueryable<Image> VisibleToProject(ImagesDbContext db, Guid p, MemberStatus? listing = null, bool anyMemberStatus = true)
+    {
         var status = listing ?? MemberStatus.Accepted;
-        return images.Where(i => i.OwnerProjectId == p
+        return db.Images.Where(i => i.Status != ImageStatus.Deleted).Where(i => i.OwnerProjectId == p
             || ((i.Status == ImageStatus.Active || i.Status == ImageStatus.Deactivated)
                 && (i.Visibility == ImageVisibility.Public || i.Visibility == ImageVisibility.Community
                     || (i.Visibility == ImageVisibility.Shared && db.ImageMembers.Any(m => m.ImageId == i.Id && m.ProjectId == p

@@ -1,8 +1,11 @@
+using System.Globalization;
 using CloudPortal.Images.Catalog;
 using CloudPortal.Images.Data;
+using CloudPortal.Images.Launch;
 using CloudPortal.Images.Storage;
 using CloudPortal.ServiceDefaults.Errors;
 using CloudPortal.ServiceDefaults.Security;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -14,7 +17,7 @@ using Microsoft.Net.Http.Headers;
 
 namespace CloudPortal.Images.Intake;
 
-/// <summary>Image data: streaming upload, tenant download, and the download agents use (Range, checksum headers).</summary>
+/// <summary>Image data: streaming upload, tenant download, and the download compute nodes use (signed URLs, Range, checksum headers).</summary>
 public static class ImageDataApi
 {
     public const string Sha256Header = "CloudPortal-Checksum-Sha256";
@@ -25,7 +28,8 @@ public static class ImageDataApi
     {
         api.MapPut("/images/{imageId:guid}/file", Upload);
         api.MapGet("/images/{imageId:guid}/file", Download);
-        api.MapGet("/images/{imageId:guid}/compute-file", DownloadForCompute).RequireAuthorization(CloudPolicies.CloudAdminOrService);
+        // Compute nodes hold no token: the signed URL is their credential, so this route checks one or the other itself.
+        api.MapGet("/images/{imageId:guid}/compute-file", DownloadForCompute).AllowAnonymous();
         return api;
     }
 
@@ -113,17 +117,41 @@ public static class ImageDataApi
     }
 
     /// <summary>
-    /// For compute agents (client-credentials tokens): the copy in the backend's format, with its SHA-256 in a
-    /// header and as the strong ETag, and Range support, so an agent can verify what it cached and resume
-    /// (<c>Range</c> + <c>If-Range</c>) after an interruption.
+    /// For compute nodes: the copy in the backend's format, with its SHA-256 in a header and as the strong ETag, and
+    /// Range support, so a node can verify what it cached and resume (<c>Range</c> + <c>If-Range</c>) after an
+    /// interruption. Admitted with a signed URL from <see cref="Launch.GetLaunchImageConsumer"/> (anonymous: the
+    /// signature is the credential) or a cloud admin or service bearer token.
     /// </summary>
-    private static async Task<IResult> DownloadForCompute(Guid imageId, HttpContext http, ImagesDbContext db, IImageStore store)
+    private static async Task<IResult> DownloadForCompute(Guid imageId, string? expires, string? signature, HttpContext http, ImagesDbContext db,
+        IImageStore store, DownloadSigner signer, IAuthorizationService authorization, TimeProvider time)
     {
+        var trusted = (await authorization.AuthorizeAsync(http.User, CloudPolicies.CloudAdminOrService)).Succeeded;
+        if (!trusted && expires is null && signature is null)
+        {
+            if (http.User.Identity?.IsAuthenticated == true)
+                return Problems.Forbidden("forbidden", "Signed URL or service token required", "Compute nodes fetch this with the signed URL Compute gives them; cloud admins and services with their token.");
+            http.Response.Headers.WWWAuthenticate = "Bearer";
+            return Problems.Of(StatusCodes.Status401Unauthorized, "unauthenticated", "Signed URL or token required",
+                $"Use the signed URL (with '{DownloadSigner.ExpiresParameter}' and '{DownloadSigner.SignatureParameter}') Compute gives compute nodes, or a cloud admin or service bearer token.");
+        }
         var image = await db.Images.AsNoTracking().SingleOrDefaultAsync(i => i.Id == imageId && i.Status != ImageStatus.Deleted, http.RequestAborted);
+        if (!trusted)
+        {
+            // Checked before anything about the image is said: without a genuine URL nobody learns whether it exists.
+            switch (signer.Verify(imageId, image?.ComputeSha256, expires, signature, time.GetUtcNow()))
+            {
+                case DownloadSignature.Invalid:
+                    return Problems.Forbidden("invalid_download_signature", "Invalid download signature",
+                        "The URL's signature does not match this image and its current data: the URL was altered, or the image changed or was deleted since it was issued.");
+                case DownloadSignature.Expired:
+                    return Problems.Forbidden("download_url_expired", "Download URL expired",
+                        $"The URL expired at {DateTimeOffset.FromUnixTimeSeconds(long.Parse(expires!, CultureInfo.InvariantCulture)):yyyy-MM-ddTHH:mm:ssZ}; ask for a new one.");
+            }
+        }
         if (image is null)
             return ImageAccess.NotFound(imageId);
         if (image.Status != ImageStatus.Active || image.ComputeSha256 is null)
-            return Problems.Conflict("image_not_active", "Image not active", $"The image is {ImageView.Lower(image.Status)}; agents can fetch active images only.");
+            return Problems.Conflict("image_not_active", "Image not active", $"The image is {ImageView.Lower(image.Status)}; compute nodes can fetch active images only.");
         http.Response.Headers[FormatHeader] = image.ComputeFormat;
         var kind = image.ComputeFormat == image.DiskFormat && image.ComputeSha256 == image.Sha256 ? ImageFileKind.Original : ImageFileKind.Compute;
         return Serve(http, store, image, kind, image.ComputeSha256);

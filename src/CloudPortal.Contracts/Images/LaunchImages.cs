@@ -45,4 +45,7 @@ public static class ImageLaunchCodes
 
     /// <summary>A shared image whose membership the project has not accepted.</summary>
     public const string MembershipNotAccepted = "image_membership_not_accepted";
+
+    /// <summary>The image's data is not a disk the compute nodes boot (an ISO): see <see cref="DiskFormats"/>.</summary>
+    public const string FormatNotBootable = "image_format_not_bootable";
 }

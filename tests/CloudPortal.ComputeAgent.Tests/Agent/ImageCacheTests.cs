@@ -70,35 +70,31 @@ public sealed class ImageCacheTests : AgentTestBase
     }
 
     [Fact]
-    public async Task Downloads_from_the_Images_module_carry_a_service_token_and_no_other_download_does()
+    public async Task A_download_is_a_plain_GET_of_the_signed_URL_given_and_carries_no_credential()
     {
         using var libvirt = Open(TestDriver);
-        Images.RequiredToken = "token-" + Guid.NewGuid().ToString("N");
-        var setup = AgentSetup.Create(TestDriver, Leftovers) with
-        {
-            Extra = new() { ["CloudPortal:Identity:Authority"] = Images.BaseAddress.ToString(), ["CloudPortal:Identity:ServiceClientSecret"] = Images.ClientSecret },
-        };
-        await using var agent = await AgentHost.StartAsync(setup);
+        await using var agent = await AgentHost.StartAsync(AgentSetup.Create(TestDriver, Leftovers));
         var compute = agent.Compute!;
-        var first = BootImage();
-        var second = BootImage();
-
-        await compute.SpawnAsync(NewSpawn(agent, first));
-        await compute.SpawnAsync(NewSpawn(agent, second));
         var data = TestImages.Boot();
-        var elsewhere = new ImageSource(Guid.NewGuid(), Images.Add($"/mirror/{Guid.NewGuid()}.qcow2", data), TestImages.Sha256(data), data.Length, DiskFormats.Qcow2);
-        await compute.SpawnAsync(NewSpawn(agent, elsewhere));
+        var signature = "c2lnbmF0dXJlLW9mLXRoZS1pbWFnZS1zZXJ2ZXItdGVzdA";
+        var query = $"?expires=4102444800&signature={signature}";
+        var id = Guid.NewGuid();
+        var path = $"/images/v2/images/{id}/compute-file";
+        var signed = new ImageSource(id, Images.Add(path, data, query), TestImages.Sha256(data), data.Length, DiskFormats.Qcow2);
 
-        // One token for both downloads from /images/, none sent anywhere else.
-        Assert.Equal(1, Images.TokenRequests);
-        Assert.All(Images.Requests.Where(r => r.Path.StartsWith("/images/", StringComparison.Ordinal)), r => Assert.Equal($"Bearer {Images.RequiredToken}", r.Authorization));
-        Assert.Null(Assert.Single(Images.Requests, r => r.Path.StartsWith("/mirror/", StringComparison.Ordinal)).Authorization);
+        await compute.SpawnAsync(NewSpawn(agent, signed));
+        var request = Assert.Single(Images.Requests, r => r.Path == path);
+        Assert.Equal((query, (string?)null), (request.Query, request.Authorization));
 
-        // A wrong secret: the spawn fails with a reason that names the token endpoint.
-        Images.ClientSecret = "rotated";
-        await using var stale = await AgentHost.StartAsync(setup with { Host = setup.Host + "-b", ImagesPool = setup.ImagesPool, InstancesPool = setup.InstancesPool });
-        var refused = await stale.Compute!.SpawnFailureAsync(NewSpawn(stale, BootImage()));
+        // A URL the server refuses (its signature cut off): the spawn fails, and the reason does not quote the signature.
+        var otherId = Guid.NewGuid();
+        var otherPath = $"/images/v2/images/{otherId}/compute-file";
+        Images.Add(otherPath, data, query);
+        var cut = signed with { ImageId = otherId, Url = new Uri(Images.BaseAddress, $"{otherPath}?expires=4102444800&signature={signature[..20]}") };
+        var refused = await compute.SpawnFailureAsync(NewSpawn(agent, cut));
         Assert.Equal(AgentFailureCodes.ImageDownloadFailed, refused.Code);
-        Assert.Contains("/identity/connect/token answered 400", refused.Reason, StringComparison.Ordinal);
+        Assert.Contains($"GET {Images.BaseAddress.GetLeftPart(UriPartial.Authority)}{otherPath}?… answered 403", refused.Reason, StringComparison.Ordinal);
+        Assert.DoesNotContain(signature[..20], refused.Reason, StringComparison.Ordinal);
+        Assert.Null(Assert.Single(Images.Requests, r => r.Path == otherPath).Authorization);
     }
 }

@@ -8,29 +8,24 @@ using Xunit;
 namespace CloudPortal.ComputeAgent.Tests.Agent;
 
 /// <summary>
-/// A plain HTTP server on 127.0.0.1 standing in for the Images module's download endpoint (and, when asked, for
-/// Identity's token endpoint). Counts requests and remembers their Authorization headers.
+/// A plain HTTP server on 127.0.0.1 standing in for the Images module's download endpoint. Counts requests and
+/// remembers their query strings and Authorization headers; a file added with a signature query is served only
+/// to requests that carry exactly that query, as Images serves only its signed URLs.
 /// </summary>
 internal sealed class ImageServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly ConcurrentDictionary<string, byte[]> _files = new();
+    private readonly ConcurrentDictionary<string, string> _queries = new();
     private readonly ConcurrentDictionary<string, int> _requests = new();
     private readonly ConcurrentDictionary<string, bool> _truncate = new();
-    private readonly ConcurrentQueue<(string Path, string? Authorization)> _log = new();
+    private readonly ConcurrentQueue<(string Path, string Query, string? Authorization)> _log = new();
 
     private ImageServer(WebApplication app) => _app = app;
 
     public Uri BaseAddress { get; private set; } = null!;
 
-    /// <summary>When set, paths under <c>/images/</c> need <c>Authorization: Bearer {token}</c>, and the token endpoint gives it.</summary>
-    public string? RequiredToken { get; set; }
-
-    public string ClientSecret { get; set; } = "test-secret";
-
-    public int TokenRequests { get; private set; }
-
-    public IReadOnlyList<(string Path, string? Authorization)> Requests => [.. _log];
+    public IReadOnlyList<(string Path, string Query, string? Authorization)> Requests => [.. _log];
 
     public static async Task<ImageServer> StartAsync()
     {
@@ -39,18 +34,22 @@ internal sealed class ImageServer : IAsyncDisposable
         builder.Logging.ClearProviders();
         var app = builder.Build();
         var server = new ImageServer(app);
-        app.MapPost("/identity/connect/token", server.TokenAsync);
         app.MapGet("/{**path}", server.ServeAsync);
         await app.StartAsync(TestContext.Current.CancellationToken);
         server.BaseAddress = new Uri(app.Urls.First());
         return server;
     }
 
-    /// <summary>Serves <paramref name="data"/> at <paramref name="path"/> (e.g. <c>/images/v2/images/{id}/compute-file</c>).</summary>
-    public Uri Add(string path, byte[] data)
+    /// <summary>
+    /// Serves <paramref name="data"/> at <paramref name="path"/> (e.g. <c>/images/v2/images/{id}/compute-file</c>); with
+    /// <paramref name="query"/> (e.g. <c>?expires=...&amp;signature=...</c>) only to requests with that query, else 403.
+    /// </summary>
+    public Uri Add(string path, byte[] data, string? query = null)
     {
         _files[path] = data;
-        return new Uri(BaseAddress, path);
+        if (query is not null)
+            _queries[path] = query;
+        return new Uri(BaseAddress, path + query);
     }
 
     /// <summary>The next download of <paramref name="path"/> announces the full length, sends half and drops the connection.</summary>
@@ -67,12 +66,13 @@ internal sealed class ImageServer : IAsyncDisposable
     private async Task ServeAsync(HttpContext context)
     {
         var path = context.Request.Path.Value ?? "/";
+        var query = context.Request.QueryString.Value ?? "";
         string? authorization = context.Request.Headers.Authorization;
-        _log.Enqueue((path, authorization));
+        _log.Enqueue((path, query, authorization));
         _requests.AddOrUpdate(path, 1, (_, n) => n + 1);
-        if (RequiredToken is not null && path.StartsWith("/images/", StringComparison.Ordinal) && authorization != $"Bearer {RequiredToken}")
+        if (_queries.TryGetValue(path, out var required) && query != required)
         {
-            context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+            context.Response.StatusCode = StatusCodes.Status403Forbidden;
             return;
         }
         if (!_files.TryGetValue(path, out var data))
@@ -90,17 +90,5 @@ internal sealed class ImageServer : IAsyncDisposable
             return;
         }
         await context.Response.Body.WriteAsync(data);
-    }
-
-    private async Task TokenAsync(HttpContext context)
-    {
-        TokenRequests++;
-        var form = await context.Request.ReadFormAsync();
-        if (RequiredToken is null || form["grant_type"] != "client_credentials" || form["client_id"] != "cloudportal-service" || form["client_secret"] != ClientSecret || form["scope"] != "cloudportal")
-        {
-            context.Response.StatusCode = StatusCodes.Status400BadRequest;
-            return;
-        }
-        await context.Response.WriteAsJsonAsync(new Dictionary<string, object> { ["access_token"] = RequiredToken, ["token_type"] = "Bearer", ["expires_in"] = 300 });
     }
 }
