@@ -1,6 +1,7 @@
 using CloudPortal.ServiceDefaults.Configuration;
 using CloudPortal.ServiceDefaults.Errors;
 using CloudPortal.ServiceDefaults.Health;
+using CloudPortal.ServiceDefaults.Json;
 using CloudPortal.ServiceDefaults.Telemetry;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -45,6 +46,11 @@ public static class CloudPortalApp
         builder.AddCloudPortalTelemetry(role);
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddCloudPortalProblemDetails();
+        builder.Services.ConfigureHttpJsonOptions(json =>
+        {
+            json.SerializerOptions.Converters.Add(new UtcDateTimeConverter());
+            json.SerializerOptions.Converters.Add(new UtcDateTimeOffsetConverter());
+        });
         builder.Services.AddHealthChecks();
         return builder;
     }

@@ -108,6 +108,15 @@ public sealed class CloudPortalProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Kills the process at once (SIGKILL): a crash, with no chance to finish anything.</summary>
+    public async Task KillAsync()
+    {
+        if (_process.HasExited)
+            return;
+        _process.Kill(entireProcessTree: true);
+        await _process.WaitForExitAsync();
+    }
+
     /// <summary>Stops like an operator would (SIGTERM), then kills if it does not stop.</summary>
     public async Task StopAsync()
     {

@@ -4,13 +4,17 @@ namespace CloudPortal.Testing;
 
 /// <summary>
 /// A running cloud for tests that need Identity: all-in-one (one process, SQLite, in-memory bus), or
-/// distributed (identity, scheduler, images and an agent as separate processes on PostgreSQL and RabbitMQ,
-/// the scheduler and images validating tokens against the identity process over HTTP).
+/// distributed (identity, scheduler, images, compute and an agent as separate processes on PostgreSQL and RabbitMQ,
+/// the other modules validating tokens against the identity process over HTTP). Whatever the cloud's agents left in
+/// libvirt (domains, storage pools) is removed on dispose.
 /// </summary>
 public sealed partial class TestCloud : IAsyncDisposable
 {
     private readonly List<CloudPortalProcess> _processes = [];
     private readonly Dictionary<string, string?> _extraEnvironment = [];
+    private readonly Dictionary<string, CloudPortalProcess> _agents = [];
+    private readonly List<string> _extraNodes = [];
+    private CloudPortalProcess? _compute;
 
     private TestCloud(Deployment deployment, string node)
     {
@@ -31,6 +35,18 @@ public sealed partial class TestCloud : IAsyncDisposable
 
     /// <summary>The data directory of the process hosting the Images module (its image files live under <c>images/</c>).</summary>
     public string ImagesDataDir { get; private set; } = "";
+
+    /// <summary>Where the Compute module answers (all-in-one: the same process as Identity).</summary>
+    public string ComputeUrl { get; private set; } = "";
+
+    /// <summary>The compute process (all-in-one: the whole cloud).</summary>
+    public CloudPortalProcess ComputeProcess => _compute ?? _processes[0];
+
+    /// <summary>The agents of this cloud, by node name (all-in-one: its local agent is not listed).</summary>
+    public IReadOnlyDictionary<string, CloudPortalProcess> Agents => _agents;
+
+    /// <summary>Every node name an agent of this cloud ran under (the default <see cref="Node"/> first).</summary>
+    public IReadOnlyList<string> Nodes => [Node, .. _extraNodes];
 
     public string AdminPassword { get; private set; } = "";
 
@@ -88,9 +104,45 @@ public sealed partial class TestCloud : IAsyncDisposable
         await _processes[0].WaitUntilReadyAsync(IdentityUrl, TimeSpan.FromSeconds(60));
     }
 
+    /// <summary>Starts another agent (distributed clouds only: agents reach the Scheduler over RabbitMQ) under a new node name.</summary>
+    public async Task<CloudPortalProcess> StartAgentAsync(string node, IReadOnlyDictionary<string, string?>? environment = null)
+    {
+        if (!Deployment.IsDistributed)
+            throw new InvalidOperationException("extra agents need RabbitMQ: start a distributed cloud");
+        var settings = Environment();
+        settings["CloudPortal__Agent__Host"] = node;
+        foreach (var (key, value) in environment ?? new Dictionary<string, string?>())
+            settings[key] = value;
+        var url = $"http://127.0.0.1:{FreePort.Next()}";
+        var agent = CloudPortalProcess.Start(["agent", "--host", node, "--urls", url, "--data-dir", Deployment.NewDirectory()], settings);
+        _agents[node] = agent;
+        if (node != Node && !_extraNodes.Contains(node))
+            _extraNodes.Add(node);
+        await agent.WaitUntilReadyAsync(url, TimeSpan.FromSeconds(60));
+        return agent;
+    }
+
+    /// <summary>Kills the compute process (SIGKILL, as a crash would) and starts it again on the same data.</summary>
+    public async Task CrashAndRestartComputeAsync()
+    {
+        if (!Deployment.IsDistributed)
+            throw new InvalidOperationException("crash the compute process of a distributed cloud (all-in-one would take every module down)");
+        await _compute!.KillAsync();
+        await _compute.DisposeAsync();
+        _processes.Remove(_compute);
+        _compute = StartCompute();
+        _processes.Add(_compute);
+        await _compute.WaitUntilReadyAsync(ComputeUrl, TimeSpan.FromSeconds(60));
+    }
+
+    private CloudPortalProcess StartCompute() =>
+        CloudPortalProcess.Start(["serve", "compute", "--urls", ComputeUrl, "--data-dir", Deployment.DataDir], WithAuthority());
+
+    private Dictionary<string, string?> WithAuthority() => new(Environment()) { ["CloudPortal__Identity__Authority"] = IdentityUrl + "/" };
+
     private async Task StartAllInOneAsync()
     {
-        IdentityUrl = SchedulerUrl = ImagesUrl = $"http://127.0.0.1:{FreePort.Next()}";
+        IdentityUrl = SchedulerUrl = ImagesUrl = ComputeUrl = $"http://127.0.0.1:{FreePort.Next()}";
         ImagesDataDir = Deployment.DataDir;
         var cloud = CloudPortalProcess.Start(["all-in-one", "--urls", IdentityUrl, "--data-dir", Deployment.DataDir], Environment());
         _processes.Add(cloud);
@@ -110,27 +162,36 @@ public sealed partial class TestCloud : IAsyncDisposable
         SchedulerUrl = $"http://127.0.0.1:{FreePort.Next()}";
         var identity = CloudPortalProcess.Start(["serve", "identity", "--urls", IdentityUrl, "--data-dir", Deployment.DataDir], environment);
         _processes.Add(identity);
-        var withAuthority = new Dictionary<string, string?>(environment) { ["CloudPortal__Identity__Authority"] = IdentityUrl + "/" };
+        var withAuthority = WithAuthority();
         var scheduler = CloudPortalProcess.Start(["serve", "scheduler", "--urls", SchedulerUrl, "--data-dir", Deployment.NewDirectory()], withAuthority);
         _processes.Add(scheduler);
         ImagesUrl = $"http://127.0.0.1:{FreePort.Next()}";
         ImagesDataDir = Deployment.NewDirectory();
         var images = CloudPortalProcess.Start(["serve", "images", "--urls", ImagesUrl, "--data-dir", ImagesDataDir], withAuthority);
         _processes.Add(images);
-        var agentUrl = $"http://127.0.0.1:{FreePort.Next()}";
         await identity.WaitUntilReadyAsync(IdentityUrl, TimeSpan.FromSeconds(60));
         await scheduler.WaitUntilReadyAsync(SchedulerUrl, TimeSpan.FromSeconds(60));
         await images.WaitUntilReadyAsync(ImagesUrl, TimeSpan.FromSeconds(60));
-        var agent = CloudPortalProcess.Start(["agent", "--host", Node, "--urls", agentUrl, "--data-dir", Deployment.NewDirectory()], environment);
-        _processes.Add(agent);
-        await agent.WaitUntilReadyAsync(agentUrl, TimeSpan.FromSeconds(60));
+        // Compute after the Scheduler: its first SelectHosts needs the Scheduler's queue to exist.
+        ComputeUrl = $"http://127.0.0.1:{FreePort.Next()}";
+        _compute = StartCompute();
+        _processes.Add(_compute);
+        await _compute.WaitUntilReadyAsync(ComputeUrl, TimeSpan.FromSeconds(60));
+        _processes.Add(await StartAgentAsync(Node));
     }
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var process in _processes)
+        foreach (var process in _processes.Concat(_agents.Values).Distinct())
             await process.DisposeAsync();
-        await Deployment.DisposeAsync();
+        try
+        {
+            await LibvirtCleanup.RemoveAsync(Nodes);
+        }
+        finally
+        {
+            await Deployment.DisposeAsync();
+        }
     }
 
     [GeneratedRegex(@"^password: (\S+)$", RegexOptions.Multiline)]

@@ -19,6 +19,9 @@ public sealed class ReleaseAllocationConsumer(ClaimService claims) : IConsumer<R
 
 public sealed class ReleaseAllocationConsumerDefinition : ConsumerDefinition<ReleaseAllocationConsumer>
 {
+    // Named in the contracts: Compute sends to it through its outbox.
+    public ReleaseAllocationConsumerDefinition() => EndpointName = SchedulerQueues.ReleaseAllocation;
+
     protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpointConfigurator,
         IConsumerConfigurator<ReleaseAllocationConsumer> consumerConfigurator, IRegistrationContext context)
     {

@@ -35,6 +35,9 @@ public sealed partial class SelectHostsConsumer(PlacementService placement, ILog
 
 public sealed class SelectHostsConsumerDefinition : ConsumerDefinition<SelectHostsConsumer>
 {
+    // Named in the contracts: Compute sends to it through its outbox.
+    public SelectHostsConsumerDefinition() => EndpointName = SchedulerQueues.SelectHosts;
+
     protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpointConfigurator,
         IConsumerConfigurator<SelectHostsConsumer> consumerConfigurator, IRegistrationContext context)
     {

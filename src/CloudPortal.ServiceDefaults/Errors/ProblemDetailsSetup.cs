@@ -51,14 +51,23 @@ public static class ProblemDetailsSetup
 public static class Problems
 {
     public static ProblemHttpResult Of(int status, string code, string title, string? detail = null) =>
-        TypedResults.Problem(new ProblemDetails
+        Of(status, code, title, detail, extensions: null);
+
+    /// <summary>A problem with further members a client can read (e.g. a quota refusal's <c>resource</c>, <c>limit</c>, <c>inUse</c>).</summary>
+    public static ProblemHttpResult Of(int status, string code, string title, string? detail, IEnumerable<KeyValuePair<string, object?>>? extensions)
+    {
+        var problem = new ProblemDetails
         {
             Status = status,
             Title = title,
             Detail = detail,
             Type = $"https://cloudportal.dev/problems/{code}",
             Extensions = { ["code"] = code },
-        });
+        };
+        foreach (var (key, value) in extensions ?? [])
+            problem.Extensions[key] = value;
+        return TypedResults.Problem(problem);
+    }
 
     public static ProblemHttpResult BadRequest(string code, string title, string? detail = null) => Of(StatusCodes.Status400BadRequest, code, title, detail);
 

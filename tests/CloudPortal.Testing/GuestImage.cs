@@ -1,0 +1,58 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace CloudPortal.Testing;
+
+/// <summary>
+/// The real guest of TESTING.md, made without downloading anything: a 1 MiB disk whose boot sector writes one line to
+/// the first serial port and halts. It boots under KVM and TCG from a virtio disk; a test that launches it and reads
+/// the line from the console log has proven catalog → agent cache → overlay → libvirt → QEMU → guest → console.
+/// </summary>
+public static class GuestImage
+{
+    public const string Message = "CLOUDPORTAL-GUEST-OK";
+
+    private static readonly Lazy<byte[]> CachedQcow2 = new(MakeQcow2);
+
+    // xor ax,ax; mov ds,ax; mov dx,0x3f8; mov si,0x7c15; lodsb; test al,al; jz +3; out dx,al; jmp -8; hlt; jmp -3
+    private static readonly byte[] Program =
+        [0x31, 0xC0, 0x8E, 0xD8, 0xBA, 0xF8, 0x03, 0xBE, 0x15, 0x7C, 0xAC, 0x84, 0xC0, 0x74, 0x03, 0xEE, 0xEB, 0xF8, 0xF4, 0xEB, 0xFD];
+
+    /// <summary>The raw 1 MiB disk.</summary>
+    public static byte[] Raw(string message = Message)
+    {
+        var disk = new byte[1 << 20];
+        Program.CopyTo(disk, 0);
+        Encoding.ASCII.GetBytes(message + "\r\n\0").CopyTo(disk, 0x15);
+        disk[0x1FE] = 0x55;
+        disk[0x1FF] = 0xAA;
+        return disk;
+    }
+
+    /// <summary>The same disk as qcow2 (qemu-img convert), made once per test process.</summary>
+    public static byte[] Qcow2() => CachedQcow2.Value;
+
+    private static byte[] MakeQcow2()
+    {
+        if (!File.Exists("/usr/bin/qemu-img"))
+            TestEnvironment.Unavailable("qemu-img", "not installed; apt-get install qemu-utils");
+        var directory = Directory.CreateTempSubdirectory("cp-guest-").FullName;
+        try
+        {
+            var raw = Path.Combine(directory, "guest.raw");
+            var qcow2 = Path.Combine(directory, "guest.qcow2");
+            File.WriteAllBytes(raw, Raw());
+            var info = new ProcessStartInfo("qemu-img", ["convert", "-f", "raw", "-O", "qcow2", raw, qcow2]) { RedirectStandardError = true };
+            using var process = Process.Start(info)!;
+            var errors = process.StandardError.ReadToEnd();
+            process.WaitForExit();
+            if (process.ExitCode != 0)
+                throw new InvalidOperationException($"qemu-img convert failed: {errors}");
+            return File.ReadAllBytes(qcow2);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+}
