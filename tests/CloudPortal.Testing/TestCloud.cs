@@ -13,6 +13,7 @@ public sealed partial class TestCloud : IAsyncDisposable
     private readonly List<CloudPortalProcess> _processes = [];
     private readonly Dictionary<string, string?> _extraEnvironment = [];
     private readonly Dictionary<string, CloudPortalProcess> _agents = [];
+    private readonly Dictionary<string, string> _agentDataDirs = [];
     private readonly List<string> _extraNodes = [];
     private CloudPortalProcess? _compute;
 
@@ -114,12 +115,24 @@ public sealed partial class TestCloud : IAsyncDisposable
         foreach (var (key, value) in environment ?? new Dictionary<string, string?>())
             settings[key] = value;
         var url = $"http://127.0.0.1:{FreePort.Next()}";
-        var agent = CloudPortalProcess.Start(["agent", "--host", node, "--urls", url, "--data-dir", Deployment.NewDirectory()], settings);
+        if (!_agentDataDirs.TryGetValue(node, out var dataDir))
+            _agentDataDirs[node] = dataDir = Deployment.NewDirectory();
+        var agent = CloudPortalProcess.Start(["agent", "--host", node, "--urls", url, "--data-dir", dataDir], settings);
         _agents[node] = agent;
         if (node != Node && !_extraNodes.Contains(node))
             _extraNodes.Add(node);
         await agent.WaitUntilReadyAsync(url, TimeSpan.FromSeconds(60));
         return agent;
+    }
+
+    /// <summary>Stops a node's agent (SIGTERM); commands for it wait in its queue.</summary>
+    public async Task StopAgentAsync(string node)
+    {
+        var agent = _agents[node];
+        await agent.StopAsync();
+        await agent.DisposeAsync();
+        _processes.Remove(agent);
+        _agents.Remove(node);
     }
 
     /// <summary>Kills the compute process (SIGKILL, as a crash would) and starts it again on the same data.</summary>

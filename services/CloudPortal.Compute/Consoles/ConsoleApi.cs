@@ -62,8 +62,9 @@ public static partial class ConsoleApi
                 return TypedResults.Ok(new ConsoleLogView(instanceId, log!.Message.Output, log.Message.Truncated));
             return response.Is(out Response<ConsoleUnavailable>? no) ? Unavailable(no!.Message) : NodeTimeout();
         }
-        catch (RequestTimeoutException)
+        catch (MassTransitException) when (!http.RequestAborted.IsCancellationRequested)
         {
+            // No answer in time, or the bus is down: the node cannot be asked now.
             return NodeTimeout();
         }
     }
@@ -87,8 +88,9 @@ public static partial class ConsoleApi
                 return response.Is(out Response<ConsoleUnavailable>? no) ? Unavailable(no!.Message) : NodeTimeout();
             endpoint = vnc!.Message;
         }
-        catch (RequestTimeoutException)
+        catch (MassTransitException) when (!http.RequestAborted.IsCancellationRequested)
         {
+            // No answer in time, or the bus is down: the node cannot be asked now.
             return NodeTimeout();
         }
 
@@ -215,7 +217,7 @@ public static partial class ConsoleApi
         });
 
     private static ProblemHttpResult NodeTimeout() =>
-        Problems.Of(StatusCodes.Status504GatewayTimeout, "node_unavailable", "Host did not answer", "The instance's host did not answer in time; try again.");
+        Problems.Of(StatusCodes.Status504GatewayTimeout, "node_unavailable", "Host did not answer", "The instance's host did not answer in time (or could not be reached over the message bus); try again.");
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Console of instance {InstanceId} on {Host} opened")]
     private static partial void LogOpened(ILogger logger, Guid instanceId, string host);

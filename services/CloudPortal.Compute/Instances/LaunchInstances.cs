@@ -194,10 +194,11 @@ public sealed class LaunchInstances(ComputeDbContext db, IRequestClient<GetLaunc
             response.Is(out Response<ImageNotLaunchable>? refused);
             return (null, Problems.BadRequest(refused!.Message.Code, "Image cannot be launched", refused.Message.Reason));
         }
-        catch (RequestTimeoutException)
+        catch (MassTransitException) when (!cancellationToken.IsCancellationRequested)
         {
+            // No answer (timeout), the broker unreachable, or Images failed on it: nothing was created, the client may retry.
             return (null, Problems.Of(StatusCodes.Status503ServiceUnavailable, "images_unavailable", "Images did not answer",
-                "The image catalog did not answer in time, so the image could not be checked; nothing was created. Try again."));
+                "The image catalog could not be asked about the image (it did not answer in time, or the message bus is unavailable); nothing was created. Try again."));
         }
     }
 
