@@ -8,8 +8,8 @@ using CloudPortal.Images.Quotas;
 using CloudPortal.Images.Sharing;
 using CloudPortal.Images.Storage;
 using CloudPortal.ServiceDefaults.Configuration;
-using CloudPortal.ServiceDefaults.Messaging;
 using CloudPortal.ServiceDefaults.Persistence;
+using CloudPortal.ServiceDefaults.Quotas;
 using CloudPortal.ServiceDefaults.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
@@ -45,7 +45,7 @@ public static class ImagesModule
         builder.Services.AddSingleton<ImageUsageReporter>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ImageUsageReporter>());
         builder.AddCloudPortalAuthentication();
-        builder.AddConsumers(bus => bus.AddConsumer<ImageQuotaLimitConsumer>(typeof(ImageQuotaLimitConsumerDefinition)));
+        builder.AddQuotaLimitCache<ImagesDbContext>(Name, [.. ImageQuotas.Resources]);
         return builder;
     }
 

@@ -88,6 +88,28 @@ public sealed partial class TestCloud : IAsyncDisposable
         await _processes[0].WaitUntilReadyAsync(IdentityUrl, TimeSpan.FromSeconds(60));
     }
 
+    /// <summary>The process hosting the Images module (all-in-one: the whole cloud).</summary>
+    public CloudPortalProcess ImagesProcess => Deployment.IsDistributed ? _processes[2] : _processes[0];
+
+    /// <summary>Stops the images process of a distributed cloud (SIGTERM), keeping its data for <see cref="StartImagesAsync"/>.</summary>
+    public async Task StopImagesAsync()
+    {
+        if (!Deployment.IsDistributed)
+            throw new InvalidOperationException("all-in-one has no images process of its own");
+        await _processes[2].StopAsync();
+    }
+
+    /// <summary>Starts the images process of a distributed cloud again, on the same data, and waits until it is ready.</summary>
+    public async Task StartImagesAsync()
+    {
+        if (!Deployment.IsDistributed)
+            throw new InvalidOperationException("all-in-one has no images process of its own");
+        await _processes[2].DisposeAsync();
+        var withAuthority = new Dictionary<string, string?>(Environment()) { ["CloudPortal__Identity__Authority"] = IdentityUrl + "/" };
+        _processes[2] = CloudPortalProcess.Start(["serve", "images", "--urls", ImagesUrl, "--data-dir", ImagesDataDir], withAuthority);
+        await _processes[2].WaitUntilReadyAsync(ImagesUrl, TimeSpan.FromSeconds(60));
+    }
+
     private async Task StartAllInOneAsync()
     {
         IdentityUrl = SchedulerUrl = ImagesUrl = $"http://127.0.0.1:{FreePort.Next()}";
