@@ -104,6 +104,7 @@ public static class IdentityModule
         {
             bus.AddConsumer<VerifyEc2SignatureConsumer>();
             bus.AddConsumer<QuotaUsageReportedConsumer>(typeof(QuotaUsageReportedConsumerDefinition));
+            bus.AddConsumer<GetQuotaLimitsConsumer>();
         });
         builder.Services.AddControllersWithViews().AddApplicationPart(typeof(IdentityModule).Assembly);
         return builder;

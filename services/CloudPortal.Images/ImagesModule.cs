@@ -10,8 +10,8 @@ using CloudPortal.Images.Sharing;
 using CloudPortal.Images.Storage;
 using CloudPortal.ServiceDefaults;
 using CloudPortal.ServiceDefaults.Configuration;
-using CloudPortal.ServiceDefaults.Messaging;
 using CloudPortal.ServiceDefaults.Persistence;
+using CloudPortal.ServiceDefaults.Quotas;
 using CloudPortal.ServiceDefaults.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
@@ -48,11 +48,15 @@ public static class ImagesModule
         builder.Services.AddSingleton<ImageUsageReporter>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ImageUsageReporter>());
         builder.AddCloudPortalAuthentication();
+<<<<<<< HEAD
         builder.AddConsumers(bus =>
         {
             bus.AddConsumer<ImageQuotaLimitConsumer>(typeof(ImageQuotaLimitConsumerDefinition));
             bus.AddConsumer<GetLaunchImageConsumer>(typeof(GetLaunchImageConsumerDefinition));
         });
+=======
+        builder.AddQuotaLimitCache<ImagesDbContext>(Name, [.. ImageQuotas.Resources]);
+>>>>>>> helper/quota-feed
         return builder;
     }
 

@@ -85,13 +85,26 @@ internal static class ImagesHelpers
         using var identity = OidcClient.Api(cloud.IdentityUrl, tenants.AdminToken);
         (await identity.PutAsJsonAsync($"identity/v1/projects/{project}/quota/{resource}", new { limit })).EnsureSuccessStatusCode();
         using var images = Api(cloud, readerToken, project);
+        await WaitForLimitAsync(images, project, resource, limit);
+    }
+
+    /// <summary>The limit the Images module enforces for the project, as its usage API shows it.</summary>
+    public static async Task<long> LimitAsync(HttpClient images, Guid project, string resource)
+    {
+        var usage = await images.GetFromJsonAsync<JsonElement>($"images/v2/projects/{project}/usage");
+        return usage.GetProperty("resources").EnumerateArray().Single(r => r.GetProperty("resource").GetString() == resource).GetProperty("limit").GetInt64();
+    }
+
+    /// <summary>Polls the Images module's usage API until it enforces <paramref name="limit"/> for the project (30 s at most).</summary>
+    public static async Task WaitForLimitAsync(HttpClient images, Guid project, string resource, long limit)
+    {
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (true)
         {
-            var usage = await images.GetFromJsonAsync<JsonElement>($"images/v2/projects/{project}/usage");
-            if (usage.GetProperty("resources").EnumerateArray().Any(r => r.GetProperty("resource").GetString() == resource && r.GetProperty("limit").GetInt64() == limit))
+            var now = await LimitAsync(images, project, resource);
+            if (now == limit)
                 return;
-            Assert.True(DateTime.UtcNow < deadline, $"the Images module did not learn {resource}={limit} within 30 s: {usage}");
+            Assert.True(DateTime.UtcNow < deadline, $"the Images module did not enforce {resource}={limit} for project {project} within 30 s; it enforces {now}");
             await Task.Delay(200);
         }
     }

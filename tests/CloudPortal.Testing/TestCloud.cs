@@ -16,6 +16,7 @@ public sealed partial class TestCloud : IAsyncDisposable
     private readonly Dictionary<string, string> _agentDataDirs = [];
     private readonly List<string> _extraNodes = [];
     private CloudPortalProcess? _compute;
+    private CloudPortalProcess? _images;
 
     private TestCloud(Deployment deployment, string node)
     {
@@ -153,6 +154,29 @@ public sealed partial class TestCloud : IAsyncDisposable
 
     private Dictionary<string, string?> WithAuthority() => new(Environment()) { ["CloudPortal__Identity__Authority"] = IdentityUrl + "/" };
 
+    /// <summary>The process hosting the Images module (all-in-one: the whole cloud).</summary>
+    public CloudPortalProcess ImagesProcess => _images ?? _processes[0];
+
+    /// <summary>Stops the images process of a distributed cloud (SIGTERM), keeping its data for <see cref="StartImagesAsync"/>.</summary>
+    public async Task StopImagesAsync()
+    {
+        if (!Deployment.IsDistributed)
+            throw new InvalidOperationException("all-in-one has no images process of its own");
+        await _images!.StopAsync();
+    }
+
+    /// <summary>Starts the images process of a distributed cloud again, on the same data, and waits until it is ready.</summary>
+    public async Task StartImagesAsync()
+    {
+        if (!Deployment.IsDistributed)
+            throw new InvalidOperationException("all-in-one has no images process of its own");
+        await _images!.DisposeAsync();
+        _processes.Remove(_images);
+        _images = CloudPortalProcess.Start(["serve", "images", "--urls", ImagesUrl, "--data-dir", ImagesDataDir], WithAuthority());
+        _processes.Add(_images);
+        await _images.WaitUntilReadyAsync(ImagesUrl, TimeSpan.FromSeconds(60));
+    }
+
     private async Task StartAllInOneAsync()
     {
         IdentityUrl = SchedulerUrl = ImagesUrl = ComputeUrl = $"http://127.0.0.1:{FreePort.Next()}";
@@ -180,7 +204,7 @@ public sealed partial class TestCloud : IAsyncDisposable
         _processes.Add(scheduler);
         ImagesUrl = $"http://127.0.0.1:{FreePort.Next()}";
         ImagesDataDir = Deployment.NewDirectory();
-        var images = CloudPortalProcess.Start(["serve", "images", "--urls", ImagesUrl, "--data-dir", ImagesDataDir], withAuthority);
+        var images = _images = CloudPortalProcess.Start(["serve", "images", "--urls", ImagesUrl, "--data-dir", ImagesDataDir], withAuthority);
         _processes.Add(images);
         await identity.WaitUntilReadyAsync(IdentityUrl, TimeSpan.FromSeconds(60));
         await scheduler.WaitUntilReadyAsync(SchedulerUrl, TimeSpan.FromSeconds(60));

@@ -43,6 +43,13 @@ public sealed class TestRabbitMq : IAsyncDisposable
         return new TestRabbitMq(api, virtualHost);
     }
 
+    /// <summary>Drops every message waiting in a queue of this virtual host (what a broker that lost them leaves behind).</summary>
+    public async Task PurgeQueueAsync(string queue)
+    {
+        using var response = await _api.DeleteAsync($"api/queues/{VirtualHost}/{System.Uri.EscapeDataString(queue)}/contents");
+        response.EnsureSuccessStatusCode();
+    }
+
     public async ValueTask DisposeAsync()
     {
         try

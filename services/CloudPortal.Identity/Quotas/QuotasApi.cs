@@ -64,37 +64,50 @@ public static class QuotasApi
         return TypedResults.Ok(new ProjectQuota(projectId, lines));
     }
 
-    private static async Task<IResult> Override(Guid projectId, string resource, SetLimit body, HttpContext http, IdentityModuleDbContext db, AuditLog audit, TimeProvider time)
+    private static async Task<IResult> Override(Guid projectId, string resource, SetLimit body, HttpContext http, IdentityModuleDbContext db, AuditLog audit, TimeProvider time, OutboxSignal signal)
     {
         if (Validate(resource, body) is { } problem)
             return problem;
         if (!await db.Projects.AnyAsync(p => p.Id == projectId, http.RequestAborted))
             return ProjectsApi.NotFound(projectId);
         var limit = body.Limit.GetInt64();
-        var row = await db.QuotaOverrides.SingleOrDefaultAsync(o => o.ProjectId == projectId && o.Resource == resource, http.RequestAborted);
-        if (row is null)
-            db.QuotaOverrides.Add(new QuotaOverride { ProjectId = projectId, Resource = resource, Limit = limit });
-        else
-            row.Limit = limit;
-        // Lowering a limit never destroys anything: owners block new resources only.
-        db.Outbox.Publish(new ProjectQuotaChanged(projectId, resource, limit, time.GetUtcNow()));
-        audit.Record("quota.changed", success: true, target: resource, projectId: projectId, detail: $"limit={limit}");
-        await db.SaveChangesAsync(http.RequestAborted);
+        await using (var transaction = await QuotaLimitLock.BeginAsync(db, http.RequestAborted))
+        {
+            var row = await db.QuotaOverrides.SingleOrDefaultAsync(o => o.ProjectId == projectId && o.Resource == resource, http.RequestAborted);
+            if (row is null)
+                db.QuotaOverrides.Add(new QuotaOverride { ProjectId = projectId, Resource = resource, Limit = limit });
+            else
+                row.Limit = limit;
+            // Lowering a limit never destroys anything: owners block new resources only.
+            db.Outbox.Publish(new ProjectQuotaChanged(projectId, resource, limit, time.GetUtcNow()));
+            audit.Record("quota.changed", success: true, target: resource, projectId: projectId, detail: $"limit={limit}");
+            await db.SaveChangesAsync(http.RequestAborted);
+            await transaction.CommitAsync(http.RequestAborted);
+        }
+        // Rows committed in an explicit transaction wait for the relay's next poll; wake it now.
+        signal.Pulse();
         return TypedResults.Ok(new QuotaLine(resource, limit, await DefaultOf(db, resource, http.RequestAborted), true, null, null));
     }
 
-    private static async Task<IResult> RemoveOverride(Guid projectId, string resource, HttpContext http, IdentityModuleDbContext db, AuditLog audit, TimeProvider time)
+    private static async Task<IResult> RemoveOverride(Guid projectId, string resource, HttpContext http, IdentityModuleDbContext db, AuditLog audit, TimeProvider time, OutboxSignal signal)
     {
         if (!QuotaResources.Defaults.ContainsKey(resource))
             return UnknownResource(resource);
-        var row = await db.QuotaOverrides.SingleOrDefaultAsync(o => o.ProjectId == projectId && o.Resource == resource, http.RequestAborted);
-        if (row is null)
-            return Problems.NotFound("quota_override_not_found", "No override", $"Project {projectId} uses the default limit for {resource}.");
-        db.QuotaOverrides.Remove(row);
-        var fallback = await DefaultOf(db, resource, http.RequestAborted);
-        db.Outbox.Publish(new ProjectQuotaChanged(projectId, resource, fallback, time.GetUtcNow()));
-        audit.Record("quota.reset", success: true, target: resource, projectId: projectId, detail: $"limit={fallback}");
-        await db.SaveChangesAsync(http.RequestAborted);
+        await using (var transaction = await QuotaLimitLock.BeginAsync(db, http.RequestAborted))
+        {
+            var row = await db.QuotaOverrides.SingleOrDefaultAsync(o => o.ProjectId == projectId && o.Resource == resource, http.RequestAborted);
+            if (row is null)
+                return Problems.NotFound("quota_override_not_found", "No override", $"Project {projectId} uses the default limit for {resource}.");
+            db.QuotaOverrides.Remove(row);
+            var fallback = await DefaultOf(db, resource, http.RequestAborted);
+            // Not the default as the project's limit: that would pin today's default, and a later change of the
+            // default would pass the project by. The flag says "follow the default", whatever it becomes.
+            db.Outbox.Publish(new ProjectQuotaChanged(projectId, resource, fallback, time.GetUtcNow(), OverrideRemoved: true));
+            audit.Record("quota.reset", success: true, target: resource, projectId: projectId, detail: $"limit={fallback}");
+            await db.SaveChangesAsync(http.RequestAborted);
+            await transaction.CommitAsync(http.RequestAborted);
+        }
+        signal.Pulse();
         return TypedResults.NoContent();
     }
 
@@ -104,19 +117,24 @@ public static class QuotasApi
         return TypedResults.Ok(QuotaResources.Defaults.Keys.ToDictionary(r => r, r => defaults.GetValueOrDefault(r, QuotaResources.Defaults[r])));
     }
 
-    private static async Task<IResult> SetDefault(string resource, SetLimit body, HttpContext http, IdentityModuleDbContext db, AuditLog audit, TimeProvider time)
+    private static async Task<IResult> SetDefault(string resource, SetLimit body, HttpContext http, IdentityModuleDbContext db, AuditLog audit, TimeProvider time, OutboxSignal signal)
     {
         if (Validate(resource, body) is { } problem)
             return problem;
         var limit = body.Limit.GetInt64();
-        var row = await db.QuotaDefaults.SingleOrDefaultAsync(d => d.Resource == resource, http.RequestAborted);
-        if (row is null)
-            db.QuotaDefaults.Add(new QuotaDefault { Resource = resource, Limit = limit });
-        else
-            row.Limit = limit;
-        db.Outbox.Publish(new ProjectQuotaChanged(null, resource, limit, time.GetUtcNow()));
-        audit.Record("quota.default_changed", success: true, target: resource, detail: $"limit={limit}");
-        await db.SaveChangesAsync(http.RequestAborted);
+        await using (var transaction = await QuotaLimitLock.BeginAsync(db, http.RequestAborted))
+        {
+            var row = await db.QuotaDefaults.SingleOrDefaultAsync(d => d.Resource == resource, http.RequestAborted);
+            if (row is null)
+                db.QuotaDefaults.Add(new QuotaDefault { Resource = resource, Limit = limit });
+            else
+                row.Limit = limit;
+            db.Outbox.Publish(new ProjectQuotaChanged(null, resource, limit, time.GetUtcNow()));
+            audit.Record("quota.default_changed", success: true, target: resource, detail: $"limit={limit}");
+            await db.SaveChangesAsync(http.RequestAborted);
+            await transaction.CommitAsync(http.RequestAborted);
+        }
+        signal.Pulse();
         return TypedResults.Ok(new QuotaLine(resource, limit, limit, false, null, null));
     }
 

@@ -1,9 +1,9 @@
 using System.Text.Json;
 using CloudPortal.Images.Catalog;
 using CloudPortal.Images.Import;
-using CloudPortal.Images.Quotas;
 using CloudPortal.Images.Sharing;
 using CloudPortal.ServiceDefaults.Persistence;
+using CloudPortal.ServiceDefaults.Quotas;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.ChangeTracking;
 
@@ -13,7 +13,7 @@ namespace CloudPortal.Images.Data;
 /// The Images module's own database: image records, tags, members (sharing), cached quota limits, the
 /// import allow-list, and the module's outbox and inbox. Hangfire's job tables live beside it.
 /// </summary>
-public class ImagesDbContext(DbContextOptions options) : ModuleDbContext(options)
+public class ImagesDbContext(DbContextOptions options) : ModuleDbContext(options), IQuotaLimitStore
 {
     public DbSet<Image> Images => Set<Image>();
 
@@ -21,7 +21,7 @@ public class ImagesDbContext(DbContextOptions options) : ModuleDbContext(options
 
     public DbSet<ImageMember> ImageMembers => Set<ImageMember>();
 
-    public DbSet<ImageQuotaLimit> QuotaLimits => Set<ImageQuotaLimit>();
+    public DbSet<CachedQuotaLimit> QuotaLimits => Set<CachedQuotaLimit>();
 
     public DbSet<ImportAllowedHost> ImportAllowedHosts => Set<ImportAllowedHost>();
 
@@ -77,12 +77,7 @@ public class ImagesDbContext(DbContextOptions options) : ModuleDbContext(options
             member.Property(m => m.Status).HasConversion<string>().HasMaxLength(16);
             member.HasOne<Image>().WithMany().HasForeignKey(m => m.ImageId).HasPrincipalKey(i => i.Id).OnDelete(DeleteBehavior.Cascade);
         });
-        modelBuilder.Entity<ImageQuotaLimit>(limit =>
-        {
-            limit.ToTable("image_quota_limits");
-            limit.HasKey(l => new { l.ProjectId, l.Resource });
-            limit.Property(l => l.Resource).HasMaxLength(64);
-        });
+        modelBuilder.MapQuotaLimits();
         modelBuilder.Entity<ImportAllowedHost>(host =>
         {
             host.ToTable("import_allowed_hosts");

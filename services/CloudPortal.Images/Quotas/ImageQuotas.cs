@@ -2,6 +2,7 @@ using CloudPortal.Contracts.Identity;
 using CloudPortal.Images.Catalog;
 using CloudPortal.Images.Data;
 using CloudPortal.ServiceDefaults.Persistence;
+using CloudPortal.ServiceDefaults.Quotas;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 
@@ -17,27 +18,20 @@ public sealed class QuotaExceededException(string resource, long limit, long inU
 
 /// <summary>
 /// Image quotas, counted from the image records under a per-project lock, so N concurrent requests against
-/// a quota of Q never admit more than Q. Limits come from Identity's <c>ProjectQuotaChanged</c> events,
-/// cached in this database; without an event the built-in default applies.
+/// a quota of Q never admit more than Q. Limits come from Identity, cached in this database by the shared
+/// <see cref="QuotaLimitCache"/> (events and a periodic snapshot).
 /// </summary>
 public static class ImageQuotas
 {
+    /// <summary>The quota resources the Images module owns: it counts their usage and enforces their limits.</summary>
+    public static IReadOnlyList<string> Resources { get; } = [QuotaResources.Images, QuotaResources.ImageBytes];
+
     /// <summary>Begins the transaction that serializes a project's quota decisions (<see cref="TransactionLocks"/>).</summary>
     public static async Task<IDbContextTransaction> LockProjectAsync(this ImagesDbContext db, Guid projectId, CancellationToken cancellationToken)
     {
         var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         await db.Database.LockAsync(projectId, cancellationToken);
         return transaction;
-    }
-
-    public static async Task<long> LimitAsync(ImagesDbContext db, Guid projectId, string resource, CancellationToken cancellationToken)
-    {
-        var limits = await db.QuotaLimits.AsNoTracking()
-            .Where(l => l.Resource == resource && (l.ProjectId == projectId || l.ProjectId == Guid.Empty))
-            .ToListAsync(cancellationToken);
-        return limits.FirstOrDefault(l => l.ProjectId == projectId)?.Limit
-            ?? limits.FirstOrDefault(l => l.ProjectId == Guid.Empty)?.Limit
-            ?? QuotaResources.Defaults[resource];
     }
 
     /// <summary>Image records that count against <c>images</c>: every one not deleted.</summary>
@@ -57,7 +51,7 @@ public static class ImageQuotas
     /// <summary>At create, under the lock: one more record must fit the <c>images</c> limit.</summary>
     public static async Task EnsureCanCreateAsync(ImagesDbContext db, Guid projectId, CancellationToken cancellationToken)
     {
-        var limit = await LimitAsync(db, projectId, QuotaResources.Images, cancellationToken);
+        var limit = await db.LimitAsync(projectId, QuotaResources.Images, cancellationToken);
         var inUse = await CountImagesAsync(db, projectId, cancellationToken);
         if (inUse + 1 > limit)
             throw new QuotaExceededException(QuotaResources.Images, limit, inUse, 1);
@@ -69,19 +63,23 @@ public static class ImageQuotas
     /// </summary>
     public static async Task EnsureCanStoreAsync(ImagesDbContext db, Guid projectId, Guid imageId, long size, CancellationToken cancellationToken)
     {
-        var imagesLimit = await LimitAsync(db, projectId, QuotaResources.Images, cancellationToken);
+        var imagesLimit = await db.LimitAsync(projectId, QuotaResources.Images, cancellationToken);
         var withData = await CountWithDataAsync(db, projectId, imageId, cancellationToken);
         if (withData + 1 > imagesLimit)
             throw new QuotaExceededException(QuotaResources.Images, imagesLimit, withData, 1);
-        var bytesLimit = await LimitAsync(db, projectId, QuotaResources.ImageBytes, cancellationToken);
+        var bytesLimit = await db.LimitAsync(projectId, QuotaResources.ImageBytes, cancellationToken);
         var bytes = await CountBytesAsync(db, projectId, imageId, cancellationToken);
         if (bytes + size > bytesLimit)
             throw new QuotaExceededException(QuotaResources.ImageBytes, bytesLimit, bytes, size);
     }
 
-    public static async Task<IReadOnlyList<QuotaUsage>> UsageAsync(ImagesDbContext db, Guid projectId, CancellationToken cancellationToken) =>
-    [
-        new(QuotaResources.Images, await CountImagesAsync(db, projectId, cancellationToken), await LimitAsync(db, projectId, QuotaResources.Images, cancellationToken)),
-        new(QuotaResources.ImageBytes, await CountBytesAsync(db, projectId, null, cancellationToken), await LimitAsync(db, projectId, QuotaResources.ImageBytes, cancellationToken)),
-    ];
+    public static async Task<IReadOnlyList<QuotaUsage>> UsageAsync(ImagesDbContext db, Guid projectId, CancellationToken cancellationToken)
+    {
+        var limits = await db.LimitsAsync(projectId, Resources, cancellationToken);
+        return
+        [
+            new(QuotaResources.Images, await CountImagesAsync(db, projectId, cancellationToken), limits[QuotaResources.Images]),
+            new(QuotaResources.ImageBytes, await CountBytesAsync(db, projectId, null, cancellationToken), limits[QuotaResources.ImageBytes]),
+        ];
+    }
 }

@@ -189,26 +189,6 @@ namespace CloudPortal.Images.Migrations.Postgres
                     b.ToTable("import_allowed_hosts", (string)null);
                 });
 
-            modelBuilder.Entity("CloudPortal.Images.Quotas.ImageQuotaLimit", b =>
-                {
-                    b.Property<Guid>("ProjectId")
-                        .HasColumnType("uuid");
-
-                    b.Property<string>("Resource")
-                        .HasMaxLength(64)
-                        .HasColumnType("character varying(64)");
-
-                    b.Property<DateTime>("ChangedAt")
-                        .HasColumnType("timestamp with time zone");
-
-                    b.Property<long>("Limit")
-                        .HasColumnType("bigint");
-
-                    b.HasKey("ProjectId", "Resource");
-
-                    b.ToTable("image_quota_limits", (string)null);
-                });
-
             modelBuilder.Entity("CloudPortal.Images.Sharing.ImageMember", b =>
                 {
                     b.Property<Guid>("ImageId")
@@ -302,6 +282,29 @@ namespace CloudPortal.Images.Migrations.Postgres
                     b.HasIndex("SentAt", "FailedAt");
 
                     b.ToTable("outbox_messages", (string)null);
+                });
+
+            modelBuilder.Entity("CloudPortal.ServiceDefaults.Quotas.CachedQuotaLimit", b =>
+                {
+                    b.Property<Guid>("ProjectId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Resource")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<DateTime>("ChangedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<long>("Limit")
+                        .HasColumnType("bigint");
+
+                    b.Property<bool>("Removed")
+                        .HasColumnType("boolean");
+
+                    b.HasKey("ProjectId", "Resource");
+
+                    b.ToTable("quota_limits", (string)null);
                 });
 
             modelBuilder.Entity("CloudPortal.Images.Catalog.ImageTag", b =>

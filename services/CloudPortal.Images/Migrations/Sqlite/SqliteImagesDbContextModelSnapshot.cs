@@ -182,26 +182,6 @@ namespace CloudPortal.Images.Migrations.Sqlite
                     b.ToTable("import_allowed_hosts", (string)null);
                 });
 
-            modelBuilder.Entity("CloudPortal.Images.Quotas.ImageQuotaLimit", b =>
-                {
-                    b.Property<Guid>("ProjectId")
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("Resource")
-                        .HasMaxLength(64)
-                        .HasColumnType("TEXT");
-
-                    b.Property<DateTime>("ChangedAt")
-                        .HasColumnType("TEXT");
-
-                    b.Property<long>("Limit")
-                        .HasColumnType("INTEGER");
-
-                    b.HasKey("ProjectId", "Resource");
-
-                    b.ToTable("image_quota_limits", (string)null);
-                });
-
             modelBuilder.Entity("CloudPortal.Images.Sharing.ImageMember", b =>
                 {
                     b.Property<Guid>("ImageId")
@@ -293,6 +273,29 @@ namespace CloudPortal.Images.Migrations.Sqlite
                     b.HasIndex("SentAt", "FailedAt");
 
                     b.ToTable("outbox_messages", (string)null);
+                });
+
+            modelBuilder.Entity("CloudPortal.ServiceDefaults.Quotas.CachedQuotaLimit", b =>
+                {
+                    b.Property<Guid>("ProjectId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Resource")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("ChangedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("Limit")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("Removed")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("ProjectId", "Resource");
+
+                    b.ToTable("quota_limits", (string)null);
                 });
 
             modelBuilder.Entity("CloudPortal.Images.Catalog.ImageTag", b =>

@@ -1,0 +1,45 @@
+﻿using System;
+using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace CloudPortal.Images.Migrations.Sqlite
+{
+    /// <inheritdoc />
+    public partial class SharedQuotaLimitCache : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            // The Images cache becomes the shared one (CloudPortal.ServiceDefaults.Quotas): same rows, renamed, plus the
+            // tombstone flag. Every existing row stays a limit in force; the first snapshot from Identity corrects any
+            // default that an old override removal pinned. (SQLite keeps the key's old constraint name inside the
+            // table's definition; nothing refers to it.)
+            migrationBuilder.RenameTable(
+                name: "image_quota_limits",
+                newName: "quota_limits");
+
+            migrationBuilder.AddColumn<bool>(
+                name: "Removed",
+                table: "quota_limits",
+                type: "INTEGER",
+                nullable: false,
+                defaultValue: false);
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            // A tombstone meant "follow the default"; the old table has no way to say so.
+            migrationBuilder.Sql("DELETE FROM quota_limits WHERE \"Removed\";");
+
+            migrationBuilder.DropColumn(
+                name: "Removed",
+                table: "quota_limits");
+
+            migrationBuilder.RenameTable(
+                name: "quota_limits",
+                newName: "image_quota_limits");
+        }
+    }
+}
