@@ -10,6 +10,7 @@ using CloudPortal.Images.Sharing;
 using CloudPortal.Images.Storage;
 using CloudPortal.ServiceDefaults;
 using CloudPortal.ServiceDefaults.Configuration;
+using CloudPortal.ServiceDefaults.Messaging;
 using CloudPortal.ServiceDefaults.Persistence;
 using CloudPortal.ServiceDefaults.Quotas;
 using CloudPortal.ServiceDefaults.Security;
@@ -48,15 +49,8 @@ public static class ImagesModule
         builder.Services.AddSingleton<ImageUsageReporter>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ImageUsageReporter>());
         builder.AddCloudPortalAuthentication();
-<<<<<<< HEAD
-        builder.AddConsumers(bus =>
-        {
-            bus.AddConsumer<ImageQuotaLimitConsumer>(typeof(ImageQuotaLimitConsumerDefinition));
-            bus.AddConsumer<GetLaunchImageConsumer>(typeof(GetLaunchImageConsumerDefinition));
-        });
-=======
         builder.AddQuotaLimitCache<ImagesDbContext>(Name, [.. ImageQuotas.Resources]);
->>>>>>> helper/quota-feed
+        builder.AddConsumers(bus => bus.AddConsumer<GetLaunchImageConsumer>(typeof(GetLaunchImageConsumerDefinition)));
         return builder;
     }
 
