@@ -112,7 +112,7 @@ public static class IdentityModule
     public static WebApplication MapIdentityModule(this WebApplication app)
     {
         app.MapControllers();
-        app.MapModuleApi("/identity/v1")
+        app.MapModuleApi(Name, "/identity/v1")
             .MapProjects()
             .MapMembers()
             .MapUsers()

@@ -9,6 +9,7 @@ using CloudPortal.Images.Sharing;
 using CloudPortal.Images.Storage;
 using CloudPortal.ServiceDefaults.Configuration;
 using CloudPortal.ServiceDefaults.Messaging;
+using CloudPortal.ServiceDefaults.OpenApi;
 using CloudPortal.ServiceDefaults.Persistence;
 using CloudPortal.ServiceDefaults.Security;
 using Microsoft.AspNetCore.Builder;
@@ -51,7 +52,7 @@ public static class ImagesModule
 
     public static WebApplication MapImagesModule(this WebApplication app)
     {
-        app.MapModuleApi("/images/v2")
+        app.MapModuleApi(Name, "/images/v2").WithProjectHeader()
             .MapImages()
             .MapImageData()
             .MapMembers()
