@@ -20,7 +20,7 @@ public sealed record ModuleApi(string Module, string Prefix)
     public string DocumentPath => $"/openapi/{Module}.json";
 }
 
-/// <summary>The module APIs this process maps, in mapping order: the documents it serves.</summary>
+/// <summary>The module APIs this process maps, in mapping order (a module may map more than one prefix): the documents it serves.</summary>
 public sealed class ModuleApiCatalog
 {
     private readonly List<ModuleApi> _apis = [];
@@ -45,8 +45,8 @@ public sealed class ModuleApiCatalog
     {
         lock (_gate)
         {
-            if (_apis.Exists(a => a.Module == api.Module))
-                throw new InvalidOperationException($"module '{api.Module}' maps its API twice; one MapModuleApi per module");
+            if (_apis.Contains(api))
+                throw new InvalidOperationException($"module '{api.Module}' maps {api.Prefix} twice");
             _apis.Add(api);
         }
     }

@@ -15,7 +15,8 @@ internal sealed class ModuleDocumentTransformer(string module) : IOpenApiDocumen
 {
     public Task TransformAsync(OpenApiDocument document, OpenApiDocumentTransformerContext context, CancellationToken cancellationToken)
     {
-        var prefix = context.ApplicationServices.GetRequiredService<ModuleApiCatalog>().Apis.FirstOrDefault(a => a.Module == module)?.Prefix ?? "/";
+        var prefixes = context.ApplicationServices.GetRequiredService<ModuleApiCatalog>().Apis.Where(a => a.Module == module).Select(a => a.Prefix).ToList();
+        var prefix = prefixes.FirstOrDefault() ?? "/";
         var authority = context.ApplicationServices.GetRequiredService<IConfiguration>()[$"{IdentityClientOptions.Section}:Authority"];
         var discovery = string.IsNullOrWhiteSpace(authority)
             ? "`/.well-known/openid-configuration` on the Identity module's URL"
@@ -24,7 +25,7 @@ internal sealed class ModuleDocumentTransformer(string module) : IOpenApiDocumen
         {
             Title = $"CloudPortal {module} API",
             Version = prefix.Split('/', StringSplitOptions.RemoveEmptyEntries).LastOrDefault() ?? "v1",
-            Description = $"The REST API of CloudPortal's {module} module, under `{prefix}`. Every error is RFC 9457 problem details " +
+            Description = $"The REST API of CloudPortal's {module} module, under {string.Join(", ", prefixes.Select(p => $"`{p}`"))}. Every error is RFC 9457 problem details " +
                 "(`application/problem+json`) with a stable `code` to switch on and a `traceId` to quote to an operator. " +
                 $"Access tokens are JWTs from the Identity module's OpenID Connect server (discovery: {discovery}).",
         };
@@ -48,7 +49,7 @@ internal sealed class ModuleOperationTransformer : IOpenApiOperationTransformer
     {
         [CloudPolicies.Authenticated] = "any signed-in user or service; what it sees is scoped to the caller",
         [CloudPolicies.Reader] = "readers, members and admins of the request's project",
-        [CloudPolicies.Member] = "members and admins of the request's project (readers cannot change anything)",
+        [CloudPolicies.Member] = "members and admins of the request's project",
         [CloudPolicies.Admin] = "admins of the request's project",
         [CloudPolicies.CloudAdmin] = "cloud admins",
         [CloudPolicies.Service] = "services (client-credentials tokens)",
