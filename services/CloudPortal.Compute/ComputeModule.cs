@@ -10,6 +10,7 @@ using CloudPortal.Compute.ServerGroups;
 using CloudPortal.Compute.Usage;
 using CloudPortal.Contracts.Images;
 using CloudPortal.ServiceDefaults.Messaging;
+using CloudPortal.ServiceDefaults.OpenApi;
 using CloudPortal.ServiceDefaults.Persistence;
 using CloudPortal.ServiceDefaults.Quotas;
 using CloudPortal.ServiceDefaults.Security;
@@ -53,7 +54,8 @@ public static class ComputeModule
     public static WebApplication MapComputeModule(this WebApplication app)
     {
         app.UseWebSockets();
-        app.MapModuleApi("/compute/v1")
+        app.MapModuleApi(Name, "/compute/v1")
+            .WithProjectHeader()
             .MapFlavors()
             .MapKeyPairs()
             .MapServerGroups()

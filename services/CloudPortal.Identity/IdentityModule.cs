@@ -113,7 +113,7 @@ public static class IdentityModule
     public static WebApplication MapIdentityModule(this WebApplication app)
     {
         app.MapControllers();
-        app.MapModuleApi("/identity/v1")
+        app.MapModuleApi(Name, "/identity/v1")
             .MapProjects()
             .MapMembers()
             .MapUsers()

@@ -11,6 +11,7 @@ using CloudPortal.Images.Storage;
 using CloudPortal.ServiceDefaults;
 using CloudPortal.ServiceDefaults.Configuration;
 using CloudPortal.ServiceDefaults.Messaging;
+using CloudPortal.ServiceDefaults.OpenApi;
 using CloudPortal.ServiceDefaults.Persistence;
 using CloudPortal.ServiceDefaults.Quotas;
 using CloudPortal.ServiceDefaults.Security;
@@ -66,7 +67,7 @@ public static class ImagesModule
 
     public static WebApplication MapImagesModule(this WebApplication app)
     {
-        app.MapModuleApi("/images/v2")
+        app.MapModuleApi(Name, "/images/v2").WithProjectHeader()
             .MapImages()
             .MapImageData()
             .MapMembers()

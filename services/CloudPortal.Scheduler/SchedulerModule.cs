@@ -92,7 +92,7 @@ public static class SchedulerModule
     /// <summary>The Scheduler talks over the bus; over HTTP it has admin read endpoints only.</summary>
     public static WebApplication MapSchedulerModule(this WebApplication app)
     {
-        app.MapModuleApi("/scheduler/v1").MapHosts();
+        app.MapModuleApi(Name, "/scheduler/v1").MapHosts();
         return app;
     }
 }

@@ -2,6 +2,7 @@ using CloudPortal.ServiceDefaults.Configuration;
 using CloudPortal.ServiceDefaults.Errors;
 using CloudPortal.ServiceDefaults.Health;
 using CloudPortal.ServiceDefaults.Json;
+using CloudPortal.ServiceDefaults.OpenApi;
 using CloudPortal.ServiceDefaults.Telemetry;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -55,7 +56,7 @@ public static class CloudPortalApp
         return builder;
     }
 
-    /// <summary>Error handling and health endpoints; modules map their own routes after this.</summary>
+    /// <summary>Error handling, health endpoints and the modules' OpenAPI documents; modules map their own routes after this.</summary>
     public static WebApplication UseCloudPortalDefaults(this WebApplication app)
     {
         app.UseCloudPortalProblemDetails();
@@ -66,6 +67,7 @@ public static class CloudPortalApp
             app.UseAuthorization();
         }
         app.MapHealthEndpoints();
+        app.MapModuleOpenApi();
         return app;
     }
 }

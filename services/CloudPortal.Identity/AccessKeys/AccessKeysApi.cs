@@ -3,6 +3,7 @@ using CloudPortal.Identity.Audit;
 using CloudPortal.Identity.Data;
 using CloudPortal.Identity.Projects;
 using CloudPortal.ServiceDefaults.Errors;
+using CloudPortal.ServiceDefaults.OpenApi;
 using CloudPortal.ServiceDefaults.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.DataProtection;
@@ -32,10 +33,21 @@ public static class AccessKeysApi
 
     public static RouteGroupBuilder MapAccessKeys(this RouteGroupBuilder api)
     {
-        api.MapGet("/projects/{projectId:guid}/access-keys", List).RequireAuthorization(CloudPolicies.Reader);
+        api.MapGet("/projects/{projectId:guid}/access-keys", List).RequireAuthorization(CloudPolicies.Reader)
+            .WithSummary("List EC2 access keys in a project")
+            .WithDescription("Your own keys; a project admin sees every key in the project. Secrets are never listed.")
+            .Produces<IEnumerable<AccessKeyView>>();
         // Creating or deleting a key is a change, which readers never make.
-        api.MapPost("/projects/{projectId:guid}/access-keys", Create).RequireAuthorization(CloudPolicies.Member);
-        api.MapDelete("/projects/{projectId:guid}/access-keys/{accessKeyId}", Delete).RequireAuthorization(CloudPolicies.Member);
+        api.MapPost("/projects/{projectId:guid}/access-keys", Create).RequireAuthorization(CloudPolicies.Member)
+            .WithSummary("Create an EC2 access key for yourself in a project")
+            .WithDescription($"The secret is in this response only. At most {MaxKeysPerUserAndProject} keys per user and project.")
+            .Produces<CreatedAccessKey>(StatusCodes.Status201Created)
+            .ProducesProblems(404, 409);
+        api.MapDelete("/projects/{projectId:guid}/access-keys/{accessKeyId}", Delete).RequireAuthorization(CloudPolicies.Member)
+            .WithSummary("Delete an EC2 access key")
+            .WithDescription("Your own; a project admin may delete any key in the project.")
+            .Produces(StatusCodes.Status204NoContent)
+            .ProducesProblems(404);
         return api;
     }
 

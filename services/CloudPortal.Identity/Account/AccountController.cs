@@ -36,6 +36,8 @@ public sealed class ChangePasswordForm
 /// <summary>The only pages Identity serves: sign in, sign out, change password.</summary>
 [Route("identity/account")]
 [AutoValidateAntiforgeryToken]
+// HTML pages, not REST: in no OpenAPI document (docs/api/README.md).
+[ApiExplorerSettings(IgnoreApi = true)]
 public sealed class AccountController(
     SignInManager<CloudUser> signIn,
     UserManager<CloudUser> users,

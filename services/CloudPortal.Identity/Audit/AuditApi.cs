@@ -14,10 +14,16 @@ public static class AuditApi
     public static RouteGroupBuilder MapAudit(this RouteGroupBuilder api)
     {
         api.MapGet("/audit", (HttpContext http, IdentityModuleDbContext db, string? action, Guid? projectId, int? limit) =>
-            Query(db, http, action, projectId, limit)).RequireAuthorization(CloudPolicies.CloudAdmin);
+            Query(db, http, action, projectId, limit)).RequireAuthorization(CloudPolicies.CloudAdmin)
+            .WithSummary("Read the audit log")
+            .WithDescription("Newest first; `action` (e.g. `signin.failed`) and `projectId` filter, `limit` is 1-1000 (default 100).")
+            .Produces<IEnumerable<AuditView>>();
         // A project admin sees what happened in their project.
         api.MapGet("/projects/{projectId:guid}/audit", (Guid projectId, HttpContext http, IdentityModuleDbContext db, string? action, int? limit) =>
-            Query(db, http, action, projectId, limit)).RequireAuthorization(CloudPolicies.Admin);
+            Query(db, http, action, projectId, limit)).RequireAuthorization(CloudPolicies.Admin)
+            .WithSummary("Read a project's audit log")
+            .WithDescription("Newest first; `action` filters, `limit` is 1-1000 (default 100).")
+            .Produces<IEnumerable<AuditView>>();
         return api;
     }
 

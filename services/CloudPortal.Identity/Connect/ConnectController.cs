@@ -13,6 +13,7 @@ using static OpenIddict.Abstractions.OpenIddictConstants;
 namespace CloudPortal.Identity.Connect;
 
 /// <summary>The OpenID Connect endpoints OpenIddict passes through to us: authorize, token, end session.</summary>
+// OpenID Connect protocol endpoints, described by the discovery document, not by OpenAPI (docs/api/README.md).
 [ApiExplorerSettings(IgnoreApi = true)]
 public sealed class ConnectController(
     UserManager<CloudUser> users,

@@ -1,6 +1,7 @@
 using CloudPortal.Identity.Audit;
 using CloudPortal.Identity.Data;
 using CloudPortal.ServiceDefaults.Errors;
+using CloudPortal.ServiceDefaults.OpenApi;
 using CloudPortal.ServiceDefaults.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -18,9 +19,19 @@ public static class MembersApi
 {
     public static RouteGroupBuilder MapMembers(this RouteGroupBuilder api)
     {
-        api.MapGet("/projects/{projectId:guid}/members", List).RequireAuthorization(CloudPolicies.Reader);
-        api.MapPut("/projects/{projectId:guid}/members/{userId:guid}", Assign).RequireAuthorization(CloudPolicies.Admin);
-        api.MapDelete("/projects/{projectId:guid}/members/{userId:guid}", Revoke).RequireAuthorization(CloudPolicies.Admin);
+        api.MapGet("/projects/{projectId:guid}/members", List).RequireAuthorization(CloudPolicies.Reader)
+            .WithSummary("List a project's members and their roles")
+            .Produces<IEnumerable<MemberView>>()
+            .ProducesProblems(404);
+        api.MapPut("/projects/{projectId:guid}/members/{userId:guid}", Assign).RequireAuthorization(CloudPolicies.Admin)
+            .WithSummary("Give a user a role in a project")
+            .WithDescription("`role`: `reader`, `member` or `admin`; replaces the user's current role there. Takes effect in the user's next token.")
+            .Produces<MemberView>()
+            .ProducesProblems(400, 404);
+        api.MapDelete("/projects/{projectId:guid}/members/{userId:guid}", Revoke).RequireAuthorization(CloudPolicies.Admin)
+            .WithSummary("Remove a user from a project")
+            .Produces(StatusCodes.Status204NoContent)
+            .ProducesProblems(404);
         return api;
     }
 

@@ -2,6 +2,7 @@ using System.Text.RegularExpressions;
 using CloudPortal.Identity.Audit;
 using CloudPortal.Identity.Data;
 using CloudPortal.ServiceDefaults.Errors;
+using CloudPortal.ServiceDefaults.OpenApi;
 using CloudPortal.ServiceDefaults.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -20,11 +21,29 @@ public static partial class ProjectsApi
 {
     public static RouteGroupBuilder MapProjects(this RouteGroupBuilder api)
     {
-        api.MapGet("/projects", List);
-        api.MapPost("/projects", Create).RequireAuthorization(CloudPolicies.CloudAdmin);
-        api.MapGet("/projects/{projectId:guid}", Get).RequireAuthorization(CloudPolicies.Reader);
-        api.MapPatch("/projects/{projectId:guid}", Update).RequireAuthorization(CloudPolicies.CloudAdmin);
-        api.MapDelete("/projects/{projectId:guid}", Delete).RequireAuthorization(CloudPolicies.CloudAdmin);
+        api.MapGet("/projects", List)
+            .WithSummary("List projects")
+            .WithDescription("A cloud admin sees every project; anyone else the projects they hold a role in, with that `role`.")
+            .Produces<IEnumerable<ProjectView>>();
+        api.MapPost("/projects", Create).RequireAuthorization(CloudPolicies.CloudAdmin)
+            .WithSummary("Create a project")
+            .WithDescription("`name`: 1-64 of `A-Za-z0-9._-`, starting with a letter or digit, unique.")
+            .Produces<ProjectView>(StatusCodes.Status201Created)
+            .ProducesProblems(400, 409);
+        api.MapGet("/projects/{projectId:guid}", Get).RequireAuthorization(CloudPolicies.Reader)
+            .WithSummary("Show a project")
+            .Produces<ProjectView>()
+            .ProducesProblems(404);
+        api.MapPatch("/projects/{projectId:guid}", Update).RequireAuthorization(CloudPolicies.CloudAdmin)
+            .WithSummary("Change a project's description or enable/disable it")
+            .WithDescription("A disabled project gives no roles in new tokens.")
+            .Produces<ProjectView>()
+            .ProducesProblems(404);
+        api.MapDelete("/projects/{projectId:guid}", Delete).RequireAuthorization(CloudPolicies.CloudAdmin)
+            .WithSummary("Delete a project")
+            .WithDescription("Removes its role assignments, quota overrides and access keys.")
+            .Produces(StatusCodes.Status204NoContent)
+            .ProducesProblems(404);
         return api;
     }
 

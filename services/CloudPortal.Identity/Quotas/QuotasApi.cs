@@ -5,6 +5,7 @@ using CloudPortal.Identity.Data;
 using CloudPortal.Identity.Projects;
 using CloudPortal.ServiceDefaults.Errors;
 using CloudPortal.ServiceDefaults.Outbox;
+using CloudPortal.ServiceDefaults.OpenApi;
 using CloudPortal.ServiceDefaults.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -32,11 +33,29 @@ public static class QuotasApi
 
     public static RouteGroupBuilder MapQuotas(this RouteGroupBuilder api)
     {
-        api.MapGet("/projects/{projectId:guid}/quota", Get).RequireAuthorization(CloudPolicies.Reader);
-        api.MapPut("/projects/{projectId:guid}/quota/{resource}", Override).RequireAuthorization(CloudPolicies.CloudAdmin);
-        api.MapDelete("/projects/{projectId:guid}/quota/{resource}", RemoveOverride).RequireAuthorization(CloudPolicies.CloudAdmin);
-        api.MapGet("/quota-defaults", Defaults);
-        api.MapPut("/quota-defaults/{resource}", SetDefault).RequireAuthorization(CloudPolicies.CloudAdmin);
+        api.MapGet("/projects/{projectId:guid}/quota", Get).RequireAuthorization(CloudPolicies.Reader)
+            .WithSummary("Show a project's quota: limit and usage per resource")
+            .WithDescription("For every quota resource: the limit, the default, whether it is overridden, and `inUse`/`reserved`/`usageCountedAt` " +
+                "as the owning module last reported them (null until it reports).")
+            .Produces<ProjectQuota>()
+            .ProducesProblems(404);
+        api.MapPut("/projects/{projectId:guid}/quota/{resource}", Override).RequireAuthorization(CloudPolicies.CloudAdmin)
+            .WithSummary("Override one limit for a project")
+            .WithDescription($"`limit`: a whole number from 0 to {MaxLimit}; there is no 'unlimited'. Lowering a limit destroys nothing: it blocks new resources.")
+            .Produces<QuotaLine>()
+            .ProducesProblems(400, 404);
+        api.MapDelete("/projects/{projectId:guid}/quota/{resource}", RemoveOverride).RequireAuthorization(CloudPolicies.CloudAdmin)
+            .WithSummary("Remove a project's override: back to the default")
+            .Produces(StatusCodes.Status204NoContent)
+            .ProducesProblems(400, 404);
+        api.MapGet("/quota-defaults", Defaults)
+            .WithSummary("Show the default limit of every quota resource")
+            .Produces<Dictionary<string, long>>();
+        api.MapPut("/quota-defaults/{resource}", SetDefault).RequireAuthorization(CloudPolicies.CloudAdmin)
+            .WithSummary("Change the default limit of a resource")
+            .WithDescription("Applies to every project without an override.")
+            .Produces<QuotaLine>()
+            .ProducesProblems(400);
         return api;
     }
 

@@ -1,6 +1,7 @@
 using CloudPortal.Identity.Audit;
 using CloudPortal.Identity.Data;
 using CloudPortal.ServiceDefaults.Errors;
+using CloudPortal.ServiceDefaults.OpenApi;
 using CloudPortal.ServiceDefaults.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -25,13 +26,35 @@ public static class UsersApi
 {
     public static RouteGroupBuilder MapUsers(this RouteGroupBuilder api)
     {
-        api.MapGet("/users", List).RequireAuthorization(CloudPolicies.CloudAdmin);
-        api.MapPost("/users", Create).RequireAuthorization(CloudPolicies.CloudAdmin);
-        api.MapGet("/users/me", GetMe);
-        api.MapPost("/users/me/password", ChangeMyPassword);
-        api.MapGet("/users/{userId:guid}", Get).RequireAuthorization(CloudPolicies.CloudAdmin);
-        api.MapDelete("/users/{userId:guid}", Delete).RequireAuthorization(CloudPolicies.CloudAdmin);
-        api.MapPost("/users/{userId:guid}/unlock", Unlock).RequireAuthorization(CloudPolicies.CloudAdmin);
+        api.MapGet("/users", List).RequireAuthorization(CloudPolicies.CloudAdmin)
+            .WithSummary("List users")
+            .Produces<IEnumerable<UserView>>();
+        api.MapPost("/users", Create).RequireAuthorization(CloudPolicies.CloudAdmin)
+            .WithSummary("Create a user")
+            .WithDescription("Passwords: at least 12 characters, 5 distinct, not containing the user name.")
+            .Produces<UserView>(StatusCodes.Status201Created)
+            .ProducesProblems(400, 409);
+        api.MapGet("/users/me", GetMe)
+            .WithSummary("Show the signed-in user with their projects and roles")
+            .Produces<Me>()
+            .ProducesProblems(403, 404);
+        api.MapPost("/users/me/password", ChangeMyPassword)
+            .WithSummary("Change the signed-in user's password")
+            .Produces(StatusCodes.Status204NoContent)
+            .ProducesProblems(400, 403);
+        api.MapGet("/users/{userId:guid}", Get).RequireAuthorization(CloudPolicies.CloudAdmin)
+            .WithSummary("Show a user")
+            .Produces<UserView>()
+            .ProducesProblems(404);
+        api.MapDelete("/users/{userId:guid}", Delete).RequireAuthorization(CloudPolicies.CloudAdmin)
+            .WithSummary("Delete a user")
+            .WithDescription("A cloud admin cannot delete their own account (`cannot_delete_self`).")
+            .Produces(StatusCodes.Status204NoContent)
+            .ProducesProblems(404, 409);
+        api.MapPost("/users/{userId:guid}/unlock", Unlock).RequireAuthorization(CloudPolicies.CloudAdmin)
+            .WithSummary("Unlock a user locked out after failed sign-ins")
+            .Produces(StatusCodes.Status204NoContent)
+            .ProducesProblems(404);
         return api;
     }
 

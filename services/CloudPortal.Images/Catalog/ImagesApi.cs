@@ -6,6 +6,7 @@ using CloudPortal.Images.Quotas;
 using CloudPortal.Images.Sharing;
 using CloudPortal.Images.Storage;
 using CloudPortal.ServiceDefaults.Errors;
+using CloudPortal.ServiceDefaults.OpenApi;
 using CloudPortal.ServiceDefaults.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -34,15 +35,53 @@ public static class ImagesApi
 
     public static RouteGroupBuilder MapImages(this RouteGroupBuilder api)
     {
-        api.MapPost("/images", Create).RequireAuthorization(CloudPolicies.Member);
-        api.MapGet("/images", List);
-        api.MapGet("/images/{imageId:guid}", Show);
-        api.MapPatch("/images/{imageId:guid}", Update);
-        api.MapDelete("/images/{imageId:guid}", Delete);
-        api.MapPost("/images/{imageId:guid}/actions/deactivate", Deactivate);
-        api.MapPost("/images/{imageId:guid}/actions/reactivate", Reactivate);
-        api.MapPut("/images/{imageId:guid}/tags/{tag}", AddTag);
-        api.MapDelete("/images/{imageId:guid}/tags/{tag}", RemoveTag);
+        api.MapPost("/images", Create).RequireAuthorization(CloudPolicies.Member)
+            .WithSummary("Create an image record")
+            .WithDescription("A `queued` record in the acting project, owned by it; upload (`PUT .../file`) or import its data next. " +
+                "Only cloud admins create `public` images. Counts against the project's `images` quota.")
+            .Produces<ImageView>(StatusCodes.Status201Created)
+            .ProducesProblems(400, 403, 409);
+        api.MapGet("/images", List)
+            .WithSummary("List the images the caller may use")
+            .WithDescription("Newest first (`sort_dir=asc` for oldest first). Filters: `name`, `status`, `visibility`, `disk_format`, " +
+                "`container_format`, `owner`, `tag` (repeat it: all must match), `protected`, `size_min`, `size_max`, `member_status` " +
+                "(`accepted` default, `pending`, `rejected`, `all`; shared images only). Paging: `limit` (1-1000, default 25) and " +
+                "`marker` (the last id seen); `next` is the URL of the next page, null on the last.")
+            .Produces<ImagePage>()
+            .ProducesProblems(400, 403);
+        api.MapGet("/images/{imageId:guid}", Show)
+            .WithSummary("Show an image")
+            .Produces<ImageView>()
+            .ProducesProblems(400, 403, 404);
+        api.MapPatch("/images/{imageId:guid}", Update)
+            .WithSummary("Change an image's fields")
+            .WithDescription("Every field is optional. `properties` merge (a null value removes a key), `tags` replace; " +
+                "formats change only while the image is `queued`.")
+            .Produces<ImageView>()
+            .ProducesProblems(400, 403, 404, 409);
+        api.MapDelete("/images/{imageId:guid}", Delete)
+            .WithSummary("Delete an image and its data")
+            .WithDescription("Refused with `image_protected` while `protected` is set.")
+            .Produces(StatusCodes.Status204NoContent)
+            .ProducesProblems(400, 403, 404, 409);
+        api.MapPost("/images/{imageId:guid}/actions/deactivate", Deactivate)
+            .WithSummary("Deactivate an active image")
+            .WithDescription("The record stays visible; its data cannot be downloaded (except by cloud admins) until it is reactivated.")
+            .Produces<ImageView>()
+            .ProducesProblems(400, 403, 404, 409);
+        api.MapPost("/images/{imageId:guid}/actions/reactivate", Reactivate)
+            .WithSummary("Reactivate a deactivated image")
+            .Produces<ImageView>()
+            .ProducesProblems(400, 403, 404, 409);
+        api.MapPut("/images/{imageId:guid}/tags/{tag}", AddTag)
+            .WithSummary("Add a tag to an image")
+            .WithDescription($"Idempotent. A tag is 1-255 characters; an image has at most {MaxTags}.")
+            .Produces(StatusCodes.Status204NoContent)
+            .ProducesProblems(400, 403, 404);
+        api.MapDelete("/images/{imageId:guid}/tags/{tag}", RemoveTag)
+            .WithSummary("Remove a tag from an image")
+            .Produces(StatusCodes.Status204NoContent)
+            .ProducesProblems(400, 403, 404);
         return api;
     }
 

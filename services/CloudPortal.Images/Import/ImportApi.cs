@@ -2,6 +2,7 @@ using CloudPortal.Images.Catalog;
 using CloudPortal.Images.Data;
 using CloudPortal.Images.Jobs;
 using CloudPortal.ServiceDefaults.Errors;
+using CloudPortal.ServiceDefaults.OpenApi;
 using CloudPortal.ServiceDefaults.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -18,10 +19,27 @@ public static class ImportApi
 {
     public static RouteGroupBuilder MapImport(this RouteGroupBuilder api)
     {
-        api.MapPost("/images/{imageId:guid}/import", Import);
-        api.MapGet("/import-allowed-hosts", ListAllowed).RequireAuthorization(CloudPolicies.CloudAdmin);
-        api.MapPut("/import-allowed-hosts/{host}", Allow).RequireAuthorization(CloudPolicies.CloudAdmin);
-        api.MapDelete("/import-allowed-hosts/{host}", Disallow).RequireAuthorization(CloudPolicies.CloudAdmin);
+        api.MapPost("/images/{imageId:guid}/import", Import)
+            .WithSummary("Import an image's data from a URL")
+            .WithDescription("A background job fetches `url` (http or https) into a `queued` image, then inspects it like an upload. " +
+                "Loopback, link-local and private addresses are refused (`import_address_refused`) unless on the admins' allow-list; " +
+                "the check is repeated before every connection and redirect. 202 with the image, now `saving`.")
+            .Produces<ImageView>(StatusCodes.Status202Accepted)
+            .ProducesProblems(400, 403, 404, 409);
+        api.MapGet("/import-allowed-hosts", ListAllowed).RequireAuthorization(CloudPolicies.CloudAdmin)
+            .WithSummary("List the internal hosts URL imports may reach")
+            .WithDescription("Entries from configuration and from this API: host names, IP addresses and CIDR ranges.")
+            .Produces<IReadOnlyList<string>>();
+        api.MapPut("/import-allowed-hosts/{host}", Allow).RequireAuthorization(CloudPolicies.CloudAdmin)
+            .WithSummary("Allow URL imports to reach an internal host")
+            .WithDescription("A host name, an IP address or a CIDR range (URL-encode the `/`). Idempotent.")
+            .Produces(StatusCodes.Status204NoContent)
+            .ProducesProblems(400);
+        api.MapDelete("/import-allowed-hosts/{host}", Disallow).RequireAuthorization(CloudPolicies.CloudAdmin)
+            .WithSummary("Remove a host from the import allow-list")
+            .WithDescription("Entries from configuration cannot be removed here.")
+            .Produces(StatusCodes.Status204NoContent)
+            .ProducesProblems(404);
         return api;
     }
 

@@ -4,6 +4,7 @@ using CloudPortal.Images.Data;
 using CloudPortal.Images.Launch;
 using CloudPortal.Images.Storage;
 using CloudPortal.ServiceDefaults.Errors;
+using CloudPortal.ServiceDefaults.OpenApi;
 using CloudPortal.ServiceDefaults.Security;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
@@ -26,10 +27,28 @@ public static class ImageDataApi
 
     public static RouteGroupBuilder MapImageData(this RouteGroupBuilder api)
     {
-        api.MapPut("/images/{imageId:guid}/file", Upload);
-        api.MapGet("/images/{imageId:guid}/file", Download);
+        api.MapPut("/images/{imageId:guid}/file", Upload)
+            .WithSummary("Upload an image's data")
+            .WithDescription("The raw bytes as the body, with `Content-Length` or chunked, into a `queued` image. The data is inspected " +
+                "(format from the bytes, no backing or data files): 204 when the image is active, 202 when a conversion to qcow2 follows, " +
+                "400 with the refusal code when the data is refused (the image is killed), 409 over quota or when the image is not queued, " +
+                "413 over the size cap. An interrupted upload puts the image back to `queued`.")
+            .Accepts<Stream>("application/octet-stream")
+            .Produces(StatusCodes.Status204NoContent).Produces(StatusCodes.Status202Accepted)
+            .ProducesProblems(400, 403, 404, 409, 413);
+        api.MapGet("/images/{imageId:guid}/file", Download)
+            .WithSummary("Download an image's data as uploaded")
+            .WithDescription($"Headers `{Sha256Header}`, `{Sha512Header}`, `{FormatHeader}`, `Repr-Digest` and a strong `ETag` (the SHA-256); " +
+                "`Range` and `If-Range` are honoured (206).")
+            .Produces<Stream>(StatusCodes.Status200OK, "application/octet-stream").Produces<Stream>(StatusCodes.Status206PartialContent, "application/octet-stream")
+            .ProducesProblems(400, 403, 404, 409, 503);
         // Compute nodes hold no token: the signed URL is their credential, so this route checks one or the other itself.
-        api.MapGet("/images/{imageId:guid}/compute-file", DownloadForCompute).AllowAnonymous();
+        api.MapGet("/images/{imageId:guid}/compute-file", DownloadForCompute).AllowAnonymous()
+            .WithSummary("Download the copy compute agents boot from")
+            .WithDescription($"Opened by the signed, expiring URL Images gives Compute for a launch (`expires`, `signature`), or by a cloud admin or service token: compute nodes hold no token of their own. The data in the compute backend's format (qcow2 after a conversion, else the original) of an active image. " +
+                $"`{Sha256Header}` and the strong `ETag` are that copy's SHA-256, so an agent verifies what it cached and resumes with `Range` + `If-Range` (206).")
+            .Produces<Stream>(StatusCodes.Status200OK, "application/octet-stream").Produces<Stream>(StatusCodes.Status206PartialContent, "application/octet-stream")
+            .ProducesProblems(401, 403, 404, 409, 503);
         return api;
     }
 

@@ -13,7 +13,10 @@ public static class UsageApi
 {
     public static RouteGroupBuilder MapUsage(this RouteGroupBuilder api)
     {
-        api.MapGet("/projects/{projectId:guid}/usage", Get).RequireAuthorization(CloudPolicies.Reader);
+        api.MapGet("/projects/{projectId:guid}/usage", Get).RequireAuthorization(CloudPolicies.Reader)
+            .WithSummary("Show a project's image usage against its limits")
+            .WithDescription("`images` and `image_bytes` in use, with the limits the Images module enforces (Identity's quota view gathers these).")
+            .Produces<ProjectImageUsage>();
         return api;
     }
 

@@ -1,6 +1,7 @@
 using CloudPortal.Images.Catalog;
 using CloudPortal.Images.Data;
 using CloudPortal.ServiceDefaults.Errors;
+using CloudPortal.ServiceDefaults.OpenApi;
 using CloudPortal.ServiceDefaults.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -24,11 +25,30 @@ public static class MembersApi
 {
     public static RouteGroupBuilder MapMembers(this RouteGroupBuilder api)
     {
-        api.MapGet("/images/{imageId:guid}/members", List);
-        api.MapPost("/images/{imageId:guid}/members", Add);
-        api.MapGet("/images/{imageId:guid}/members/{memberId:guid}", Show);
-        api.MapPut("/images/{imageId:guid}/members/{memberId:guid}", SetStatus);
-        api.MapDelete("/images/{imageId:guid}/members/{memberId:guid}", Remove);
+        api.MapGet("/images/{imageId:guid}/members", List)
+            .WithSummary("List an image's member projects")
+            .WithDescription("The owner sees every member; a member project sees its own membership only.")
+            .Produces<IEnumerable<MemberView>>()
+            .ProducesProblems(400, 403, 404);
+        api.MapPost("/images/{imageId:guid}/members", Add)
+            .WithSummary("Share an image with a project")
+            .WithDescription("The image's visibility must be `shared`. The membership starts `pending` until the member project accepts it.")
+            .Produces<MemberView>(StatusCodes.Status201Created)
+            .ProducesProblems(400, 403, 404, 409);
+        api.MapGet("/images/{imageId:guid}/members/{memberId:guid}", Show)
+            .WithSummary("Show one membership")
+            .Produces<MemberView>()
+            .ProducesProblems(400, 403, 404);
+        api.MapPut("/images/{imageId:guid}/members/{memberId:guid}", SetStatus)
+            .WithSummary("Accept or reject a shared image")
+            .WithDescription("Only the member project itself (members and admins of it) sets `status`: `pending`, `accepted` or `rejected`. " +
+                "Only an accepted member lists and uses the image.")
+            .Produces<MemberView>()
+            .ProducesProblems(400, 403, 404);
+        api.MapDelete("/images/{imageId:guid}/members/{memberId:guid}", Remove)
+            .WithSummary("Stop sharing an image with a project")
+            .Produces(StatusCodes.Status204NoContent)
+            .ProducesProblems(400, 403, 404);
         return api;
     }
 

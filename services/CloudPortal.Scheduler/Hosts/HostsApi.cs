@@ -2,6 +2,7 @@ using CloudPortal.Scheduler.Aggregates;
 using CloudPortal.Scheduler.Data;
 using CloudPortal.Scheduler.Placement;
 using CloudPortal.ServiceDefaults.Errors;
+using CloudPortal.ServiceDefaults.OpenApi;
 using CloudPortal.ServiceDefaults.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -33,30 +34,73 @@ public static class HostsApi
 {
     public static RouteGroupBuilder MapHosts(this RouteGroupBuilder api)
     {
-        api.MapGet("/hosts", List).RequireAuthorization(CloudPolicies.CloudAdminOrService);
-        api.MapGet("/hosts/{host}", Get).RequireAuthorization(CloudPolicies.CloudAdminOrService);
+        api.MapGet("/hosts", List).RequireAuthorization(CloudPolicies.CloudAdminOrService)
+            .WithSummary("List compute hosts")
+            .WithDescription("Every host that has reported: up or down, enabled or disabled, zone, hypervisor, inventories with " +
+                "allocation ratios and reserved amounts, usage, instance count and last heartbeat.")
+            .Produces<IReadOnlyList<HostSummary>>();
+        api.MapGet("/hosts/{host}", Get).RequireAuthorization(CloudPolicies.CloudAdminOrService)
+            .WithSummary("Show a host with its allocations")
+            .Produces<HostDetail>()
+            .ProducesProblems(404);
         api.MapPost("/hosts/{host}/disable", (string host, DisableHost body, HttpContext http, SchedulerDbContext db, IOptions<SchedulerOptions> o, TimeProvider t) =>
             ChangeAsync(host, http, db, o, t, () => HostAdministration.DisableAsync(db, host, body.Reason ?? "", http.RequestAborted)))
-            .RequireAuthorization(CloudPolicies.CloudAdmin);
+            .RequireAuthorization(CloudPolicies.CloudAdmin)
+            .WithSummary("Place no new instances on a host")
+            .WithDescription("Instances already there keep running. `reason` is shown to admins.")
+            .Produces<HostDetail>()
+            .ProducesProblems(400, 404);
         api.MapPost("/hosts/{host}/enable", (string host, HttpContext http, SchedulerDbContext db, IOptions<SchedulerOptions> o, TimeProvider t) =>
             ChangeAsync(host, http, db, o, t, () => HostAdministration.EnableAsync(db, host, http.RequestAborted)))
-            .RequireAuthorization(CloudPolicies.CloudAdmin);
-        api.MapPatch("/hosts/{host}", Change).RequireAuthorization(CloudPolicies.CloudAdmin);
+            .RequireAuthorization(CloudPolicies.CloudAdmin)
+            .WithSummary("Place new instances on a host again")
+            .Produces<HostDetail>()
+            .ProducesProblems(400, 404);
+        api.MapPatch("/hosts/{host}", Change).RequireAuthorization(CloudPolicies.CloudAdmin)
+            .WithSummary("Change a host's allocation ratios, reserved amounts or zone")
+            .WithDescription("Only the fields present change. Capacity = (total - reserved) x allocation ratio.")
+            .Produces<HostDetail>()
+            .ProducesProblems(400, 404);
 
-        api.MapGet("/aggregates", ListAggregates).RequireAuthorization(CloudPolicies.CloudAdminOrService);
-        api.MapPost("/aggregates", CreateAggregateAsync).RequireAuthorization(CloudPolicies.CloudAdmin);
+        api.MapGet("/aggregates", ListAggregates).RequireAuthorization(CloudPolicies.CloudAdminOrService)
+            .WithTags("Aggregates")
+            .WithSummary("List host aggregates")
+            .Produces<IEnumerable<AggregateView>>();
+        api.MapPost("/aggregates", CreateAggregateAsync).RequireAuthorization(CloudPolicies.CloudAdmin)
+            .WithTags("Aggregates")
+            .WithSummary("Create a host aggregate")
+            .WithDescription("Answers every aggregate, the new one included.")
+            .Produces<IReadOnlyList<AggregateView>>(StatusCodes.Status201Created)
+            .ProducesProblems(400, 409);
         api.MapPut("/aggregates/{name}/metadata", (string name, Dictionary<string, string?> changes, HttpContext http, SchedulerDbContext db) =>
             AggregateChangeAsync(http, db, () => AggregateAdministration.SetMetadataAsync(db, name, changes, http.RequestAborted)))
-            .RequireAuthorization(CloudPolicies.CloudAdmin);
+            .RequireAuthorization(CloudPolicies.CloudAdmin)
+            .WithTags("Aggregates")
+            .WithSummary("Set or remove an aggregate's metadata keys")
+            .WithDescription("The body maps keys to values; a null value removes the key. Answers every aggregate.")
+            .Produces<IReadOnlyList<AggregateView>>()
+            .ProducesProblems(400, 404, 409);
         api.MapPut("/aggregates/{name}/hosts/{host}", (string name, string host, HttpContext http, SchedulerDbContext db) =>
             AggregateChangeAsync(http, db, () => AggregateAdministration.AddHostAsync(db, name, host, http.RequestAborted)))
-            .RequireAuthorization(CloudPolicies.CloudAdmin);
+            .RequireAuthorization(CloudPolicies.CloudAdmin)
+            .WithTags("Aggregates")
+            .WithSummary("Add a host to an aggregate")
+            .Produces<IReadOnlyList<AggregateView>>()
+            .ProducesProblems(400, 404, 409);
         api.MapDelete("/aggregates/{name}/hosts/{host}", (string name, string host, HttpContext http, SchedulerDbContext db) =>
             AggregateChangeAsync(http, db, () => AggregateAdministration.RemoveHostAsync(db, name, host, http.RequestAborted)))
-            .RequireAuthorization(CloudPolicies.CloudAdmin);
+            .RequireAuthorization(CloudPolicies.CloudAdmin)
+            .WithTags("Aggregates")
+            .WithSummary("Remove a host from an aggregate")
+            .Produces<IReadOnlyList<AggregateView>>()
+            .ProducesProblems(400, 404, 409);
         api.MapDelete("/aggregates/{name}", (string name, HttpContext http, SchedulerDbContext db) =>
             AggregateChangeAsync(http, db, () => AggregateAdministration.DeleteAsync(db, name, http.RequestAborted)))
-            .RequireAuthorization(CloudPolicies.CloudAdmin);
+            .RequireAuthorization(CloudPolicies.CloudAdmin)
+            .WithTags("Aggregates")
+            .WithSummary("Delete an aggregate")
+            .Produces<IReadOnlyList<AggregateView>>()
+            .ProducesProblems(400, 404, 409);
         return api;
     }
 

@@ -30,6 +30,20 @@ internal static class AdminCommands
     }
 
     /// <summary>
+    /// Lists every route a role maps (all-in-one when <paramref name="modules"/> is every module with the agent, else
+    /// <c>serve &lt;modules&gt;</c>) and the OpenAPI document describing each. The application is composed exactly as
+    /// the server composes it, then disposed without starting: no database, bus or port is touched.
+    /// </summary>
+    public static async Task RoutesAsync(HostSettings settings, IReadOnlyList<CloudModule> modules, bool withAgent, bool json, TextWriter output)
+    {
+        settings.Overrides.TryAdd("Logging:LogLevel:Default", "Warning");
+        var builder = ModuleHost.CreateBuilder(settings, modules, withAgent);
+        await using var app = ModuleHost.Compose(builder, modules, withAgent);
+        var report = RouteTable.Read(app);
+        await output.WriteAsync(json ? RouteTable.ToJson(report) + Environment.NewLine : RouteTable.ToText(report));
+    }
+
+    /// <summary>
     /// Creates the cloud admin (user <c>admin</c>, project <c>admin</c>) with a random password, shown once and
     /// saved to a file only its owner can read. Does nothing if a cloud admin exists.
     /// </summary>

@@ -66,10 +66,21 @@ internal static class CloudPortalCommandLine
         hostSetRatio.SetAction((result, ct) => run(token => AdminCommands.HostSetRatioAsync(Settings(result), result.GetValue(hostName)!,
             result.GetValue(cpuRatio), result.GetValue(ramRatio), result.GetValue(diskRatio), Console.Out, token), ct));
 
+        var routeModules = new Argument<string[]>("modules") { Description = "The modules of a `serve` process (default: all-in-one, every module and the agent)", Arity = ArgumentArity.ZeroOrMore };
+        var routesJson = new Option<bool>("--json") { Description = "JSON for scripts and tests, instead of a table" };
+        var routes = new Command("routes", "List every HTTP route the process would map and the OpenAPI document that describes it (builds the app, starts nothing)") { routeModules, routesJson };
+        routes.SetAction((result, ct) => run(_ =>
+        {
+            var names = result.GetValue(routeModules) ?? [];
+            return names.Length == 0
+                ? AdminCommands.RoutesAsync(Settings(result), Modules.All, withAgent: true, result.GetValue(routesJson), Console.Out)
+                : AdminCommands.RoutesAsync(Settings(result), Modules.Named(names), withAgent: false, result.GetValue(routesJson), Console.Out);
+        }, ct));
+
         var bootstrap = new Command("bootstrap", "Create the cloud admin with a random password (shown once, saved to <data-dir>/admin-password)");
         bootstrap.SetAction((result, ct) => run(token => AdminCommands.BootstrapAsync(Settings(result), Console.Out, token), ct));
 
-        var admin = new Command("admin", "Operator tasks") { bootstrap, migrate, hosts, hostDisable, hostEnable, hostSetRatio };
+        var admin = new Command("admin", "Operator tasks") { bootstrap, migrate, hosts, hostDisable, hostEnable, hostSetRatio, routes };
 
         return new RootCommand("CloudPortal: a self-service private cloud on libvirt/KVM")
         {

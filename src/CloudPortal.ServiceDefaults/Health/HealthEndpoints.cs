@@ -13,12 +13,13 @@ public static class HealthEndpoints
     /// </summary>
     public static WebApplication MapHealthEndpoints(this WebApplication app)
     {
-        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
+        // Platform endpoints, not part of any module's API: described in docs/api/README.md, not in an OpenAPI document.
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).ExcludeFromDescription();
         app.MapHealthChecks("/health/ready", new HealthCheckOptions
         {
             Predicate = check => check.Tags.Contains("ready"),
             ResponseWriter = WriteReport,
-        });
+        }).ExcludeFromDescription();
         return app;
     }
 

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using CloudPortal.ServiceDefaults.OpenApi;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -100,9 +101,12 @@ public static class CloudPortalAuthentication
                 c.User.HasClaim(CloudClaims.CloudAdmin, "true") || c.User.HasClaim(CloudClaims.Service, "true")));
     }
 
-    /// <summary>A module's API: a route group under its prefix that only authenticated callers reach.</summary>
-    public static RouteGroupBuilder MapModuleApi(this IEndpointRouteBuilder app, string prefix) =>
-        app.MapGroup(prefix).RequireAuthorization(CloudPolicies.Authenticated);
+    /// <summary>
+    /// A module's API: a route group under its prefix that only authenticated callers reach, described by the
+    /// OpenAPI document named after the module (<c>/openapi/{module}.json</c>).
+    /// </summary>
+    public static RouteGroupBuilder MapModuleApi(this IEndpointRouteBuilder app, string module, string prefix) =>
+        app.MapGroup(prefix).RequireAuthorization(CloudPolicies.Authenticated).DescribeAs(app, module, prefix);
 }
 
 /// <summary>Stands in when no Identity module is reachable: nobody authenticates, and the 401 says what to configure.</summary>
