@@ -27,7 +27,8 @@ public abstract class SimulatedCloud(string mode) : IAsyncLifetime
         });
         Tenants = await Tenants.CreateAsync(Cloud);
         await Admin.WaitForNodeAsync(Cloud, Tenants.AdminToken, Cloud.Node);
-        using var admin = new ComputeClient(Cloud, Tenants.AdminToken, null);
+        // Images belong to a project, public ones too: the cloud admin publishes one from project A.
+        using var admin = new ComputeClient(Cloud, Tenants.AdminToken, Tenants.ProjectA);
         PublicImage = await admin.UploadGuestAsync("public-guest");
         using var images = ComputeClient.Client(Cloud.ImagesUrl, Tenants.AdminToken, null);
         using var published = await images.PatchAsJsonAsync($"images/v2/images/{PublicImage}", new { visibility = "public" });

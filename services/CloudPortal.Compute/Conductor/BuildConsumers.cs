@@ -170,7 +170,7 @@ public sealed partial class BuildConsumers(ComputeDbContext db, IOptions<Compute
     [LoggerMessage(Level = LogLevel.Warning, Message = "Instance {InstanceId}: attempt {Attempt} failed on {Host}: {Code}: {Reason}")]
     private static partial void LogSpawnFailed(ILogger logger, Guid instanceId, int attempt, string host, string code, string reason);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Instance {InstanceId} was spawned on {Host} although it is {Status} there: deleting that domain")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Instance {InstanceId} was spawned on {Host} although it is {Status} and is not being built there: deleting that domain")]
     private static partial void LogLateSpawn(ILogger logger, Guid instanceId, string host, string status);
 }
 

@@ -54,54 +54,70 @@ public sealed partial class StuckTaskReaper(IServiceScopeFactory scopes, IOption
         foreach (var id in stuck)
         {
             db.ChangeTracker.Clear();
-            var instance = await db.FindAsync(id, cancellationToken);
-            if (instance is null)
-                continue;
-            var before = instance.Status;
-            if (instance.Status == InstanceStatus.Building && instance.Task != InstanceTask.Deleting)
-            {
-                var minutes = options.Value.BuildTimeout.TotalMinutes;
-                var message = $"The build did not finish within {minutes:0.#} min ({(instance.Task == InstanceTask.Scheduling ? "no host was chosen" : "the host did not report back")}).";
-                BuildConsumers.Fail(instance, BuildFaults.BuildTimeout, message, new { instance.Host, instance.Attempts, attempts = instance.FailedAttempts }, now);
-                Placement.ReleaseClaim(db, instance.Id);
-                if (instance.Host is { } host)
-                    Placement.DeleteFrom(db, instance.Id, host);
-                await InstanceLifecycle.FinishAsync(db, instance.Id, [InstanceOperation.Create], false, BuildFaults.BuildTimeout, message, null, now, cancellationToken);
-                LogBuildTimedOut(log, instance.Id, instance.Host ?? "(none)", minutes);
-            }
-            else if (InstanceTransitions.Running(instance) is { } rule)
-            {
-                var message = $"The host did not answer within {options.Value.ActionTimeout.TotalMinutes:0.#} min.";
-                instance.Task = null;
-                instance.TaskStartedAt = null;
-                if (rule.Operation == InstanceOperation.Delete)
-                    BuildConsumers.Fail(instance, BuildFaults.DeleteFailed, "The host did not answer the delete; try again.", new { instance.Host }, now);
-                await InstanceLifecycle.FinishAsync(db, instance.Id, [rule.Operation], false, "timeout", message, null, now, cancellationToken);
-                LogActionTimedOut(log, instance.Id, rule.Operation, instance.Host ?? "(none)");
-            }
-            else
-            {
-                continue;
-            }
-            await InstanceLifecycle.ChangedAsync(db, instance, before, now, cancellationToken);
             try
             {
-                await db.SaveChangesAsync(cancellationToken);
-                usage.Touch(instance.ProjectId);
+                await ReapAsync(db, id, now, cancellationToken);
             }
             catch (DbUpdateConcurrencyException)
             {
                 // Its answer arrived in the meantime (or another replica reaped it): nothing is stuck any more.
             }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                LogInstanceReapFailed(log, id, ex);
+            }
         }
         await db.ConsoleTokens.Where(t => t.ExpiresAt < now - TimeSpan.FromHours(1)).ExecuteDeleteAsync(cancellationToken);
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Instance {InstanceId}: build on {Host} timed out after {Minutes:0.#} min; now in error, claim released")]
-    private static partial void LogBuildTimedOut(ILogger logger, Guid instanceId, string host, double minutes);
+    private async Task ReapAsync(ComputeDbContext db, Guid id, DateTime now, CancellationToken cancellationToken)
+    {
+        var instance = await db.FindAsync(id, cancellationToken);
+        if (instance is null)
+            return;
+        var before = instance.Status;
+        if (instance.Status == InstanceStatus.Building && instance.Task != InstanceTask.Deleting)
+        {
+            var minutes = options.Value.BuildTimeout.TotalMinutes;
+            var message = $"The build did not finish within {minutes:0.#} min ({(instance.Task == InstanceTask.Scheduling ? "no host was chosen" : "the host did not report back")}).";
+            BuildConsumers.Fail(instance, BuildFaults.BuildTimeout, message, new { host = instance.Host, attempts = instance.FailedAttempts }, now);
+            Placement.ReleaseClaim(db, instance.Id);
+            if (instance.Host is { } host)
+            {
+                // Whatever the node made of it goes; the instance is on no host any more (a late answer is deleted too).
+                Placement.DeleteFrom(db, instance.Id, host);
+                instance.Host = null;
+            }
+            await InstanceLifecycle.FinishAsync(db, instance.Id, [InstanceOperation.Create], false, BuildFaults.BuildTimeout, message, null, now, cancellationToken);
+            LogBuildTimedOut(log, instance.Id, minutes);
+        }
+        else if (InstanceTransitions.Running(instance) is { } rule)
+        {
+            var message = $"The host did not answer within {options.Value.ActionTimeout.TotalMinutes:0.#} min.";
+            instance.Task = null;
+            instance.TaskStartedAt = null;
+            if (rule.Operation == InstanceOperation.Delete)
+                BuildConsumers.Fail(instance, BuildFaults.DeleteFailed, "The host did not answer the delete; try again.", new { instance.Host }, now);
+            await InstanceLifecycle.FinishAsync(db, instance.Id, [rule.Operation], false, "timeout", message, null, now, cancellationToken);
+            LogActionTimedOut(log, instance.Id, rule.Operation, instance.Host ?? "(none)");
+        }
+        else
+        {
+            return;
+        }
+        await InstanceLifecycle.ChangedAsync(db, instance, before, now, cancellationToken);
+        await db.SaveChangesAsync(cancellationToken);
+        usage.Touch(instance.ProjectId);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Instance {InstanceId}: build timed out after {Minutes:0.#} min; now in error, claim released")]
+    private static partial void LogBuildTimedOut(ILogger logger, Guid instanceId, double minutes);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Instance {InstanceId}: {Operation} on {Host} was not answered in time; given up")]
     private static partial void LogActionTimedOut(ILogger logger, Guid instanceId, InstanceOperation operation, string host);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Could not give up stuck instance {InstanceId}; trying again at the next pass")]
+    private static partial void LogInstanceReapFailed(ILogger logger, Guid instanceId, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "The stuck-task reaper failed; it runs again at its next interval")]
     private static partial void LogReapFailed(ILogger logger, Exception exception);

@@ -75,8 +75,9 @@ public sealed partial class PowerSyncConsumers(ComputeDbContext db, IOptions<Com
 
             foreach (var instance in expected.Where(i => i.Host == report.Host && i.Status != InstanceStatus.Deleted && !onNode.ContainsKey(i.Id)))
             {
-                // Only an idle instance that existed before the node looked: a build or an operation in flight settles itself.
-                if (instance.Task is not null || instance.Status is InstanceStatus.Building || instance.FaultCode == BuildFaults.DomainVanished
+                // Only an idle instance that ran and existed before the node looked: a build or an operation in flight settles
+                // itself, and an instance in error already says what is wrong with it.
+                if (instance.Task is not null || instance.Status is InstanceStatus.Building or InstanceStatus.Error || instance.LaunchedAt is null
                     || instance.UpdatedAt >= reportedAt)
                     continue;
                 var before = instance.Status;

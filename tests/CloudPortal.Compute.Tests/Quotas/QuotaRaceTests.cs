@@ -43,7 +43,8 @@ public abstract class QuotaRaceTests(SimulatedCloud fixture)
         Assert.Equal(95, refusals.Count);
         Assert.All(refusals, r => AssertRefusal(r, "cores", limit: 10));
         Assert.Equal(5, await CountAsync(member));
-        Assert.Equal(10, ComputeClient.Line(await member.QuotaAsync(), "cores", "inUse") + ComputeClient.Line(await member.QuotaAsync(), "cores", "reserved"));
+        var quota = await member.QuotaAsync();
+        Assert.Equal(10, ComputeClient.Line(quota, "cores", "inUse") + ComputeClient.Line(quota, "cores", "reserved"));
     }
 
     [Fact]
