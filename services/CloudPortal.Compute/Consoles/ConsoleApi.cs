@@ -7,6 +7,7 @@ using CloudPortal.Compute.Data;
 using CloudPortal.Compute.Instances;
 using CloudPortal.Contracts.Compute;
 using CloudPortal.ServiceDefaults.Errors;
+using CloudPortal.ServiceDefaults.OpenApi;
 using MassTransit;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -35,10 +36,16 @@ public static partial class ConsoleApi
 
     public static RouteGroupBuilder MapConsoles(this RouteGroupBuilder api)
     {
-        api.MapGet("/instances/{instanceId:guid}/console-log", Log).WithSummary("The last lines of the instance's serial console");
-        api.MapPost("/instances/{instanceId:guid}/console", Open).WithSummary("A VNC console: a websocket URL with a single-use ticket valid about a minute");
+        api.MapGet("/instances/{instanceId:guid}/console-log", Log).WithSummary("The last lines of the instance's serial console")
+            .WithDescription($"`lines` 1-{MaxLines} (default 100), read from the instance's host.")
+            .Produces<ConsoleLogView>().ProducesProblems(400, 404, 409, 504);
+        api.MapPost("/instances/{instanceId:guid}/console", Open).WithSummary("A VNC console: a websocket URL with a single-use ticket valid about a minute")
+            .Produces<ConsoleView>().ProducesProblems(400, 404, 409, 504);
         // The browser cannot send a bearer token on a websocket: the ticket is the credential.
-        api.Map("/console/websocket", Proxy).AllowAnonymous().WithSummary("The VNC websocket proxy (redeems a console ticket)");
+        api.MapGet("/console/websocket", Proxy).AllowAnonymous().WithSummary("The VNC websocket proxy (redeems a console ticket)")
+            .WithDescription("Open as a websocket (subprotocol `binary`, as noVNC does) with the URL `POST .../console` returned: the ticket works once, " +
+                "before it expires, and the proxy then relays the instance's VNC (RFB) stream both ways.")
+            .Produces(StatusCodes.Status101SwitchingProtocols).ProducesProblems(400, 401, 502);
         return api;
     }
 

@@ -4,6 +4,7 @@ using CloudPortal.Compute.Access;
 using CloudPortal.Compute.Data;
 using CloudPortal.ServiceDefaults.Errors;
 using CloudPortal.ServiceDefaults.Http;
+using CloudPortal.ServiceDefaults.OpenApi;
 using CloudPortal.ServiceDefaults.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -39,14 +40,21 @@ public static partial class FlavorsApi
 
     public static RouteGroupBuilder MapFlavors(this RouteGroupBuilder api)
     {
-        api.MapGet("/flavors", List).WithSummary("Flavors the acting project may use (cloud admins without a project: all)");
-        api.MapPost("/flavors", Create).RequireAuthorization(CloudPolicies.CloudAdmin).WithSummary("Create a flavor (cloud admin)");
-        api.MapGet("/flavors/{flavor}", Show).WithSummary("One flavor, by id or name");
+        api.MapGet("/flavors", List).WithSummary("Flavors the acting project may use (cloud admins without a project: all)")
+            .WithDescription("Public flavors and the private ones granted to the project, in creation order. Filters: `name`, `minRamMb`, `minDiskGb`; paging with `limit` and `marker`.")
+            .Produces<FlavorPage>().ProducesProblems(400);
+        api.MapPost("/flavors", Create).RequireAuthorization(CloudPolicies.CloudAdmin).WithSummary("Create a flavor (cloud admin)")
+            .WithDescription("The name doubles as the EC2 instance type: letters, digits, '.', '-', '_'. `isPublic: false` makes it private: grant projects access with PUT .../access/{projectId}.")
+            .Produces<FlavorView>(StatusCodes.Status201Created).ProducesProblems(400, 409);
+        api.MapGet("/flavors/{flavor}", Show).WithSummary("One flavor, by id or name").Produces<FlavorView>().ProducesProblems(400, 404);
         api.MapDelete("/flavors/{flavor}", Delete).RequireAuthorization(CloudPolicies.CloudAdmin)
-            .WithSummary("Delete a flavor (cloud admin); running instances keep their copy of it");
-        api.MapGet("/flavors/{flavor}/access", ListAccess).RequireAuthorization(CloudPolicies.CloudAdmin).WithSummary("Projects that may use a private flavor");
-        api.MapPut("/flavors/{flavor}/access/{projectId:guid}", GrantAccess).RequireAuthorization(CloudPolicies.CloudAdmin).WithSummary("Let a project use a private flavor");
-        api.MapDelete("/flavors/{flavor}/access/{projectId:guid}", RevokeAccess).RequireAuthorization(CloudPolicies.CloudAdmin).WithSummary("Take a private flavor away from a project");
+            .WithSummary("Delete a flavor (cloud admin); running instances keep their copy of it").Produces(StatusCodes.Status204NoContent).ProducesProblems(404);
+        api.MapGet("/flavors/{flavor}/access", ListAccess).RequireAuthorization(CloudPolicies.CloudAdmin).WithSummary("Projects that may use a private flavor")
+            .Produces<FlavorAccessList>().ProducesProblems(404);
+        api.MapPut("/flavors/{flavor}/access/{projectId:guid}", GrantAccess).RequireAuthorization(CloudPolicies.CloudAdmin).WithSummary("Let a project use a private flavor")
+            .Produces(StatusCodes.Status204NoContent).ProducesProblems(404, 409);
+        api.MapDelete("/flavors/{flavor}/access/{projectId:guid}", RevokeAccess).RequireAuthorization(CloudPolicies.CloudAdmin).WithSummary("Take a private flavor away from a project")
+            .Produces(StatusCodes.Status204NoContent).ProducesProblems(404);
         return api;
     }
 

@@ -5,6 +5,7 @@ using CloudPortal.Compute.Quotas;
 using CloudPortal.Contracts.Identity;
 using CloudPortal.ServiceDefaults.Errors;
 using CloudPortal.ServiceDefaults.Http;
+using CloudPortal.ServiceDefaults.OpenApi;
 using CloudPortal.ServiceDefaults.Persistence;
 using CloudPortal.ServiceDefaults.Quotas;
 using Microsoft.AspNetCore.Builder;
@@ -35,10 +36,15 @@ public static partial class KeyPairsApi
 {
     public static RouteGroupBuilder MapKeyPairs(this RouteGroupBuilder api)
     {
-        api.MapGet("/key-pairs", List).WithSummary("The acting project's key pairs");
-        api.MapPost("/key-pairs", Create).WithSummary("Import an OpenSSH public key, or generate a key pair (the private key is in this answer only)");
-        api.MapGet("/key-pairs/{keyPair}", Show).WithSummary("One key pair, by id or name");
-        api.MapDelete("/key-pairs/{keyPair}", Delete).WithSummary("Delete a key pair; instances launched with it keep their key");
+        api.MapGet("/key-pairs", List).WithSummary("The acting project's key pairs")
+            .WithDescription("Filter `name`; paging with `limit` and `marker`.").Produces<KeyPairPage>().ProducesProblems(400);
+        api.MapPost("/key-pairs", Create).WithSummary("Import an OpenSSH public key, or generate a key pair (the private key is in this answer only)")
+            .WithDescription("`publicKey` imports an OpenSSH (or RFC 4716, PEM) RSA ≥ 2048 bits, ed25519 or ECDSA key; without it `type` (rsa, the default, or ed25519) " +
+                "is generated and `privateKey` is returned once. Fingerprints as EC2 shows them. Counts against `key_pairs`.")
+            .Produces<CreatedKeyPairView>(StatusCodes.Status201Created).ProducesProblems(400, 409);
+        api.MapGet("/key-pairs/{keyPair}", Show).WithSummary("One key pair, by id or name").Produces<KeyPairView>().ProducesProblems(400, 404);
+        api.MapDelete("/key-pairs/{keyPair}", Delete).WithSummary("Delete a key pair; instances launched with it keep their key")
+            .Produces(StatusCodes.Status204NoContent).ProducesProblems(400, 404);
         return api;
     }
 

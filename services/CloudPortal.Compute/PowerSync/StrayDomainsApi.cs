@@ -1,5 +1,6 @@
 using CloudPortal.Compute.Data;
 using CloudPortal.ServiceDefaults.Http;
+using CloudPortal.ServiceDefaults.OpenApi;
 using CloudPortal.ServiceDefaults.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -18,7 +19,8 @@ public static class StrayDomainsApi
     public static RouteGroupBuilder MapStrayDomains(this RouteGroupBuilder api)
     {
         api.MapGet("/stray-domains", List).RequireAuthorization(CloudPolicies.CloudAdmin)
-            .WithSummary("Domains on nodes with no live instance behind them: when first seen, and when reaped (cloud admin)");
+            .WithSummary("Domains on nodes with no live instance behind them: when first seen, and when reaped (cloud admin)")
+            .Produces<StrayDomainPage>().ProducesProblems(400);
         return api;
     }
 

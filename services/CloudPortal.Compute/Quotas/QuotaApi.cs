@@ -2,6 +2,7 @@ using CloudPortal.Compute.Access;
 using CloudPortal.Compute.Data;
 using CloudPortal.Contracts.Identity;
 using CloudPortal.ServiceDefaults.Errors;
+using CloudPortal.ServiceDefaults.OpenApi;
 using CloudPortal.ServiceDefaults.Quotas;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -23,7 +24,8 @@ public static class QuotaApi
 {
     public static RouteGroupBuilder MapQuota(this RouteGroupBuilder api)
     {
-        api.MapGet("/quota", Get).WithSummary("The limits Compute enforces for the acting project and what it counts against them");
+        api.MapGet("/quota", Get).WithSummary("The limits Compute enforces for the acting project and what it counts against them")
+            .Produces<ComputeQuota>().ProducesProblems(400);
         return api;
     }
 

@@ -2,6 +2,7 @@ using CloudPortal.Compute.Access;
 using CloudPortal.Compute.Data;
 using CloudPortal.ServiceDefaults.Errors;
 using CloudPortal.ServiceDefaults.Http;
+using CloudPortal.ServiceDefaults.OpenApi;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -27,7 +28,10 @@ public static class UsageApi
 {
     public static RouteGroupBuilder MapUsage(this RouteGroupBuilder api)
     {
-        api.MapGet("/usage", Get).WithSummary("Instance-hours by flavor and status over [from, to) (cloud admins: allProjects=true for every project)");
+        api.MapGet("/usage", Get).WithSummary("Instance-hours by flavor and status over [from, to) (cloud admins: allProjects=true for every project)")
+            .WithDescription("`from` defaults to the start of this month (UTC), `to` to now. Hours also in vCPU-, RAM (MB)- and disk (GiB)-hours. " +
+                "Paging over projects with `limit` and `marker` (a project id).")
+            .Produces<UsageReport>().ProducesProblems(400);
         return api;
     }
 

@@ -62,7 +62,15 @@ internal sealed class ModuleOperationTransformer : IOpenApiOperationTransformer
     {
         var metadata = context.Description.ActionDescriptor.EndpointMetadata;
         var policies = metadata.OfType<IAuthorizeData>().Select(a => a.Policy).OfType<string>().Distinct().ToList();
-        if (policies.Count > 0 && !metadata.OfType<IAllowAnonymous>().Any())
+        if (metadata.OfType<IAllowAnonymous>().Any())
+        {
+            // A route that checks its own credential (a signed URL, a console ticket): no token needed, an empty requirement says so.
+            operation.Security ??= [];
+            operation.Security.Add(new OpenApiSecurityRequirement());
+            const string who = "Who may call: anyone presenting the credential this request carries itself (described above); no bearer token is needed.";
+            operation.Description = string.IsNullOrWhiteSpace(operation.Description) ? who : $"{operation.Description}\n\n{who}";
+        }
+        else if (policies.Count > 0)
         {
             operation.Security ??= [];
             operation.Security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(ModuleOpenApi.BearerScheme, context.Document)] = [] });
