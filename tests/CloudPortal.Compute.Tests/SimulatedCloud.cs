@@ -27,6 +27,8 @@ public abstract class SimulatedCloud(string mode) : IAsyncLifetime
         });
         Tenants = await Tenants.CreateAsync(Cloud);
         await Admin.WaitForNodeAsync(Cloud, Tenants.AdminToken, Cloud.Node);
+        // libvirt's simulated node has 16 CPUs and 3 GiB: room for every instance the tests of a class launch.
+        await Admin.SetHostAsync(Cloud, Tenants.AdminToken, Cloud.Node, new { cpuAllocationRatio = 100.0, ramAllocationRatio = 100.0, diskAllocationRatio = 100.0 });
         // Images belong to a project, public ones too: the cloud admin publishes one from project A.
         using var admin = new ComputeClient(Cloud, Tenants.AdminToken, Tenants.ProjectA);
         PublicImage = await admin.UploadGuestAsync("public-guest");
@@ -62,3 +64,10 @@ public abstract class SimulatedCloud(string mode) : IAsyncLifetime
 public sealed class SimulatedAllInOne() : SimulatedCloud("all-in-one");
 
 public sealed class SimulatedDistributed() : SimulatedCloud("distributed");
+
+/// <summary>The test classes that share one simulated all-in-one cloud (they run one after another).</summary>
+[CollectionDefinition(Name)]
+public sealed class SimulatedAllInOneCollection : ICollectionFixture<SimulatedAllInOne>
+{
+    public const string Name = "simulated all-in-one";
+}

@@ -115,6 +115,7 @@ public abstract class QuotaRaceTests(SimulatedCloud fixture)
         (await member.Http.GetFromJsonAsync<JsonElement>("compute/v1/instances?limit=1000")).GetProperty("instances").GetArrayLength();
 }
 
-public sealed class QuotaRaceOnSqliteTests(SimulatedAllInOne fixture) : QuotaRaceTests(fixture), IClassFixture<SimulatedAllInOne>;
+[Collection(SimulatedAllInOneCollection.Name)]
+public sealed class QuotaRaceOnSqliteTests(SimulatedAllInOne fixture) : QuotaRaceTests(fixture);
 
 public sealed class QuotaRaceOnPostgresTests(SimulatedDistributed fixture) : QuotaRaceTests(fixture), IClassFixture<SimulatedDistributed>;
