@@ -15,6 +15,9 @@ internal sealed class ComputeClient(TestCloud cloud, string? token, Guid? projec
 
     public HttpClient Http => _compute;
 
+    /// <summary>The Images API, as the same user in the same project.</summary>
+    public HttpClient Images => _images;
+
     public static HttpClient Client(string url, string? token, Guid? project)
     {
         var http = OidcClient.Api(url, token, project);
