@@ -13,12 +13,15 @@ namespace CloudPortal.Compute.Conductor;
 /// Nova's build-timeout and task-timeout periodic tasks: a build not done within <see cref="ComputeOptions.BuildTimeout"/>
 /// goes to ERROR, gives back its claim and has whatever the node made of it deleted (an answer arriving later is deleted
 /// too: <see cref="BuildConsumers"/>); an operation a node never answered is given up after
-/// <see cref="ComputeOptions.ActionTimeout"/>. Also drops console tickets past their time. Every replica runs it; the
+/// <see cref="ComputeOptions.ActionTimeout"/>. Also drops console tickets past their time and client tokens past
+/// <see cref="ClientTokenLifetime"/>. Every replica runs it; the
 /// row's version makes each change happen once.
 /// </summary>
 public sealed partial class StuckTaskReaper(IServiceScopeFactory scopes, IOptions<ComputeOptions> options, ComputeUsageReporter usage, TimeProvider time, ILogger<StuckTaskReaper> log)
     : BackgroundService
 {
+    public static readonly TimeSpan ClientTokenLifetime = TimeSpan.FromDays(7);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         while (!stoppingToken.IsCancellationRequested)
@@ -50,7 +53,7 @@ public sealed partial class StuckTaskReaper(IServiceScopeFactory scopes, IOption
             .Where(i => (i.Status == InstanceStatus.Building && i.CreatedAt < buildDeadline && i.Task != InstanceTask.Deleting)
                 || (i.Task != null && i.Status != InstanceStatus.Building && i.TaskStartedAt < actionDeadline)
                 || (i.Task == InstanceTask.Deleting && i.TaskStartedAt < actionDeadline))
-            .Select(i => i.Id).Take(500).ToListAsync(cancellationToken);
+            .OrderBy(i => i.Sequence).Select(i => i.Id).Take(500).ToListAsync(cancellationToken);
         foreach (var id in stuck)
         {
             db.ChangeTracker.Clear();
@@ -68,6 +71,8 @@ public sealed partial class StuckTaskReaper(IServiceScopeFactory scopes, IOption
             }
         }
         await db.ConsoleTokens.Where(t => t.ExpiresAt < now - TimeSpan.FromHours(1)).ExecuteDeleteAsync(cancellationToken);
+        // A client token answers repeats for a week (EC2 keeps them at least a day); then it may name a new launch.
+        await db.LaunchRequests.Where(r => r.CreatedAt < now - ClientTokenLifetime).ExecuteDeleteAsync(cancellationToken);
     }
 
     private async Task ReapAsync(ComputeDbContext db, Guid id, DateTime now, CancellationToken cancellationToken)

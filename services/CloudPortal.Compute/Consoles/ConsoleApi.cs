@@ -38,9 +38,9 @@ public static partial class ConsoleApi
     {
         api.MapGet("/instances/{instanceId:guid}/console-log", Log).WithSummary("The last lines of the instance's serial console")
             .WithDescription($"`lines` 1-{MaxLines} (default 100), read from the instance's host.")
-            .Produces<ConsoleLogView>().ProducesProblems(400, 404, 409, 504);
+            .Produces<ConsoleLogView>().ProducesProblems(400, 403, 404, 409, 504);
         api.MapPost("/instances/{instanceId:guid}/console", Open).WithSummary("A VNC console: a websocket URL with a single-use ticket valid about a minute")
-            .Produces<ConsoleView>().ProducesProblems(400, 404, 409, 504);
+            .Produces<ConsoleView>().ProducesProblems(400, 403, 404, 409, 504);
         // The browser cannot send a bearer token on a websocket: the ticket is the credential.
         api.MapGet("/console/websocket", Proxy).AllowAnonymous().WithSummary("The VNC websocket proxy (redeems a console ticket)")
             .WithDescription("Open as a websocket (subprotocol `binary`, as noVNC does) with the URL `POST .../console` returned: the ticket works once, " +

@@ -42,19 +42,19 @@ public static partial class FlavorsApi
     {
         api.MapGet("/flavors", List).WithSummary("Flavors the acting project may use (cloud admins without a project: all)")
             .WithDescription("Public flavors and the private ones granted to the project, in creation order. Filters: `name`, `minRamMb`, `minDiskGb`; paging with `limit` and `marker`.")
-            .Produces<FlavorPage>().ProducesProblems(400);
+            .Produces<FlavorPage>().ProducesProblems(400, 403);
         api.MapPost("/flavors", Create).RequireAuthorization(CloudPolicies.CloudAdmin).WithSummary("Create a flavor (cloud admin)")
             .WithDescription("The name doubles as the EC2 instance type: letters, digits, '.', '-', '_'. `isPublic: false` makes it private: grant projects access with PUT .../access/{projectId}.")
-            .Produces<FlavorView>(StatusCodes.Status201Created).ProducesProblems(400, 409);
-        api.MapGet("/flavors/{flavor}", Show).WithSummary("One flavor, by id or name").Produces<FlavorView>().ProducesProblems(400, 404);
+            .Produces<FlavorView>(StatusCodes.Status201Created).ProducesProblems(400, 403, 409);
+        api.MapGet("/flavors/{flavor}", Show).WithSummary("One flavor, by id or name").Produces<FlavorView>().ProducesProblems(400, 403, 404);
         api.MapDelete("/flavors/{flavor}", Delete).RequireAuthorization(CloudPolicies.CloudAdmin)
-            .WithSummary("Delete a flavor (cloud admin); running instances keep their copy of it").Produces(StatusCodes.Status204NoContent).ProducesProblems(404);
+            .WithSummary("Delete a flavor (cloud admin); running instances keep their copy of it").Produces(StatusCodes.Status204NoContent).ProducesProblems(403, 404);
         api.MapGet("/flavors/{flavor}/access", ListAccess).RequireAuthorization(CloudPolicies.CloudAdmin).WithSummary("Projects that may use a private flavor")
-            .Produces<FlavorAccessList>().ProducesProblems(404);
+            .Produces<FlavorAccessList>().ProducesProblems(403, 404);
         api.MapPut("/flavors/{flavor}/access/{projectId:guid}", GrantAccess).RequireAuthorization(CloudPolicies.CloudAdmin).WithSummary("Let a project use a private flavor")
-            .Produces(StatusCodes.Status204NoContent).ProducesProblems(404, 409);
+            .Produces(StatusCodes.Status204NoContent).ProducesProblems(403, 404, 409);
         api.MapDelete("/flavors/{flavor}/access/{projectId:guid}", RevokeAccess).RequireAuthorization(CloudPolicies.CloudAdmin).WithSummary("Take a private flavor away from a project")
-            .Produces(StatusCodes.Status204NoContent).ProducesProblems(404);
+            .Produces(StatusCodes.Status204NoContent).ProducesProblems(403, 404);
         return api;
     }
 

@@ -125,7 +125,7 @@ public sealed class Instance
 
     public DateTime? FaultAt { get; set; }
 
-    /// <summary>When the current task began: the stuck-task reaper measures its timeout from here.</summary>
+    /// <summary>When the current task began: the stuck-task reaper measures an operation's timeout from here (a build's, from <see cref="CreatedAt"/>).</summary>
     public DateTime? TaskStartedAt { get; set; }
 
     public DateTime CreatedAt { get; set; }

@@ -99,4 +99,7 @@ public static class InstanceLifecycle
 public sealed record ActionRequester(string RequestId, Guid? UserId, string UserName)
 {
     public static ActionRequester System(string why) => new(why, null, "cloudportal");
+
+    /// <summary>The id problem details and logs carry for this request (W3C trace context), so an entry can be found in both.</summary>
+    public static string RequestIdOf(Microsoft.AspNetCore.Http.HttpContext http) => global::System.Diagnostics.Activity.Current?.Id ?? http.TraceIdentifier;
 }

@@ -35,27 +35,27 @@ public static class InstancesApi
     {
         api.MapPost("/instances", (LaunchInstancesRequest body, HttpContext http, LaunchInstances launch) => launch.HandleAsync(body, http))
             .WithSummary("Launch one or more instances (202: they build in the background)")
-            .WithDescription("Everything is checked before anything is created: the flavor (id or name), the image (asked of Images: active and " +
-                "launchable by the project), the image's minimum RAM and disk, the key pair, the server group. Then `instances`, `cores` and " +
+            .WithDescription("Everything is checked before anything is created: the request's fields, the flavor (id or name), the key pair, the " +
+                "server group, then the image (asked of Images: active and launchable by the project) and its minimum RAM and disk. Then `instances`, `cores` and " +
                 "`ram_mb` are checked and the instances inserted in one transaction: `minCount`..`maxCount` takes what fits, or nothing (403 " +
                 "`quota_exceeded` naming the resource, limit, inUse and requested). The same `clientToken` with the same body answers the same " +
                 "instances; with another body, 409 `idempotent_parameter_mismatch`. Instances start `building`/`scheduling`.")
-            .Produces<LaunchResult>(StatusCodes.Status202Accepted).ProducesProblems(400, 409, 503);
+            .Produces<LaunchResult>(StatusCodes.Status202Accepted).ProducesProblems(400, 403, 409, 503);
         api.MapGet("/instances", List).WithSummary("The acting project's instances (cloud admins: allProjects=true for every project)")
             .WithDescription("Newest first. Filters: `status` (deleted instances only when asked for), `name`, `reservationId`, `imageId`, `flavor` " +
                 "(id or name), `tag` (`key` or `key=value`, repeatable), `host` (cloud admins); paging with `limit` and `marker`.")
-            .Produces<InstancePage>().ProducesProblems(400);
+            .Produces<InstancePage>().ProducesProblems(400, 403);
         api.MapGet("/instances/{instanceId:guid}", Show).WithSummary("One instance: status, task, power state, fault")
-            .Produces<InstanceView>().ProducesProblems(400, 404);
+            .Produces<InstanceView>().ProducesProblems(400, 403, 404);
         api.MapPost("/instances/{instanceId:guid}/actions/{action}", Act)
             .WithSummary("stop, start, reboot ({type: soft|hard}), pause, unpause, suspend or resume (202)")
             .WithDescription("Allowed only from the states the transition table gives (409 `invalid_state` names the current one); the instance's " +
                 "task shows the operation until its host answers.")
-            .Produces<InstanceView>(StatusCodes.Status202Accepted).ProducesProblems(400, 404, 409);
+            .Produces<InstanceView>(StatusCodes.Status202Accepted).ProducesProblems(400, 403, 404, 409);
         api.MapDelete("/instances/{instanceId:guid}", Delete).WithSummary("Delete an instance (202): its domain and disk go, its claim is given back")
-            .Produces<InstanceView>(StatusCodes.Status202Accepted).ProducesProblems(400, 404, 409);
+            .Produces<InstanceView>(StatusCodes.Status202Accepted).ProducesProblems(400, 403, 404, 409);
         api.MapGet("/instances/{instanceId:guid}/actions", ListActions).WithSummary("The instance's action log: who did what, when, and how it ended")
-            .Produces<InstanceActionPage>().ProducesProblems(400, 404);
+            .Produces<InstanceActionPage>().ProducesProblems(400, 403, 404);
         return api;
     }
 
@@ -244,7 +244,7 @@ public static class InstancesApi
         }
     }
 
-    private static ActionRequester Requester(HttpContext http, Scope scope) => new(http.TraceIdentifier, scope.Caller.UserId, scope.Caller.Name);
+    private static ActionRequester Requester(HttpContext http, Scope scope) => new(ActionRequester.RequestIdOf(http), scope.Caller.UserId, scope.Caller.Name);
 
     private static async Task<Func<Guid, IReadOnlyDictionary<string, string>>> TagsAsync(ComputeDbContext db, IReadOnlyCollection<Guid> ids, CancellationToken cancellationToken)
     {

@@ -99,7 +99,7 @@ public sealed class LaunchInstances(ComputeDbContext db, IRequestClient<GetLaunc
 
         var now = time.GetUtcNow().UtcDateTime;
         var reservation = Guid.CreateVersion7();
-        var requester = new ActionRequester(http.TraceIdentifier, scope.Caller.UserId, scope.Caller.Name);
+        var requester = new ActionRequester(ActionRequester.RequestIdOf(http), scope.Caller.UserId, scope.Caller.Name);
         List<Instance> created;
         await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
         {

@@ -37,25 +37,30 @@ public static partial class KeyPairsApi
     public static RouteGroupBuilder MapKeyPairs(this RouteGroupBuilder api)
     {
         api.MapGet("/key-pairs", List).WithSummary("The acting project's key pairs")
-            .WithDescription("Filter `name`; paging with `limit` and `marker`.").Produces<KeyPairPage>().ProducesProblems(400);
+            .WithDescription("Filter `name`; paging with `limit` and `marker`.").Produces<KeyPairPage>().ProducesProblems(400, 403);
         api.MapPost("/key-pairs", Create).WithSummary("Import an OpenSSH public key, or generate a key pair (the private key is in this answer only)")
             .WithDescription("`publicKey` imports an OpenSSH (or RFC 4716, PEM) RSA ≥ 2048 bits, ed25519 or ECDSA key; without it `type` (rsa, the default, or ed25519) " +
                 "is generated and `privateKey` is returned once. Fingerprints as EC2 shows them. Counts against `key_pairs`.")
-            .Produces<CreatedKeyPairView>(StatusCodes.Status201Created).ProducesProblems(400, 409);
-        api.MapGet("/key-pairs/{keyPair}", Show).WithSummary("One key pair, by id or name").Produces<KeyPairView>().ProducesProblems(400, 404);
+            .Produces<CreatedKeyPairView>(StatusCodes.Status201Created).ProducesProblems(400, 403, 409);
+        api.MapGet("/key-pairs/{keyPair}", Show).WithSummary("One key pair, by id or name").Produces<KeyPairView>().ProducesProblems(400, 403, 404);
         api.MapDelete("/key-pairs/{keyPair}", Delete).WithSummary("Delete a key pair; instances launched with it keep their key")
-            .Produces(StatusCodes.Status204NoContent).ProducesProblems(400, 404);
+            .Produces(StatusCodes.Status204NoContent).ProducesProblems(400, 403, 404);
         return api;
     }
 
     public static ProblemHttpResult NotFound(string keyPair) =>
-        Problems.NotFound("key_pair_not_found", "Key pair not found", $"No key pair '{keyPair}' in your project.");
+        Problems.NotFound("key_pair_not_found", "Key pair not found", $"No key pair '{keyPair}' in your project (across projects, name a key pair by its id).");
 
-    /// <summary>A key pair of the scope by id or name.</summary>
+    /// <summary>
+    /// A key pair of the scope by id or name. Names are unique within a project only, so across projects (a cloud admin
+    /// naming none) a key pair is found by its id.
+    /// </summary>
     public static IQueryable<KeyPair> Find(ComputeDbContext db, Scope scope, string keyPair)
     {
         var keys = scope.Project is { } project ? db.KeyPairs.Where(k => k.ProjectId == project) : db.KeyPairs;
-        return Guid.TryParse(keyPair, out var id) ? keys.Where(k => k.Id == id) : keys.Where(k => k.Name == keyPair);
+        if (Guid.TryParse(keyPair, out var id))
+            return keys.Where(k => k.Id == id);
+        return scope.Project is null ? keys.Where(_ => false) : keys.Where(k => k.Name == keyPair);
     }
 
     private static async Task<IResult> List(HttpContext http, ComputeDbContext db, int? limit, Guid? marker, string? name)

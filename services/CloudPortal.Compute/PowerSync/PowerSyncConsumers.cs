@@ -88,12 +88,12 @@ public sealed partial class PowerSyncConsumers(ComputeDbContext db, IOptions<Com
             }
 
             var live = expected.Where(i => i.Host == report.Host && i.Status != InstanceStatus.Deleted).Select(i => i.Id).ToHashSet();
-            var strays = await db.StrayDomains.Where(s => s.Host == report.Host && s.ReapedAt == null).ToDictionaryAsync(s => s.InstanceId, context.CancellationToken);
+            var strays = await db.StrayDomains.Where(s => s.Host == report.Host).ToDictionaryAsync(s => s.InstanceId, context.CancellationToken);
             foreach (var reported in report.Instances)
             {
                 if (live.Contains(reported.InstanceId))
                 {
-                    if (strays.Remove(reported.InstanceId, out var revived))
+                    if (strays.Remove(reported.InstanceId, out var revived) && revived.ReapedAt is null)
                         db.StrayDomains.Remove(revived);
                     continue;
                 }
@@ -116,15 +116,17 @@ public sealed partial class PowerSyncConsumers(ComputeDbContext db, IOptions<Com
                     strays[reported.InstanceId] = stray;
                 }
                 stray.LastSeenAt = now;
-                if (now - stray.FirstSeenAt >= options.Value.StrayDomainGrace)
+                // Reaped once already and still there (the delete is queued, or failed): ask again after another grace period.
+                var due = stray.ReapedAt is { } reaped ? now - reaped >= options.Value.StrayDomainGrace : now - stray.FirstSeenAt >= options.Value.StrayDomainGrace;
+                if (due)
                 {
                     stray.ReapedAt = now;
                     Placement.DeleteFrom(db, reported.InstanceId, report.Host);
                     LogStrayReaped(log, report.Host, reported.InstanceId, stray.Reason ?? "", (now - stray.FirstSeenAt).TotalMinutes);
                 }
             }
-            // Seen before, gone now (removed by hand, or by an earlier reap): nothing left to do.
-            db.StrayDomains.RemoveRange(strays.Values.Where(s => !onNode.ContainsKey(s.InstanceId)));
+            // Seen before, gone now (removed by hand) and never reaped: forget it. Reaped ones stay as the record of the reap.
+            db.StrayDomains.RemoveRange(strays.Values.Where(s => !onNode.ContainsKey(s.InstanceId) && s.ReapedAt is null));
         });
         foreach (var project in touched)
             usage.Touch(project);

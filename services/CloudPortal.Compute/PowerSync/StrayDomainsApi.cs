@@ -20,7 +20,7 @@ public static class StrayDomainsApi
     {
         api.MapGet("/stray-domains", List).RequireAuthorization(CloudPolicies.CloudAdmin)
             .WithSummary("Domains on nodes with no live instance behind them: when first seen, and when reaped (cloud admin)")
-            .Produces<StrayDomainPage>().ProducesProblems(400);
+            .Produces<StrayDomainPage>().ProducesProblems(400, 403);
         return api;
     }
 

@@ -25,7 +25,7 @@ public static class QuotaApi
     public static RouteGroupBuilder MapQuota(this RouteGroupBuilder api)
     {
         api.MapGet("/quota", Get).WithSummary("The limits Compute enforces for the acting project and what it counts against them")
-            .Produces<ComputeQuota>().ProducesProblems(400);
+            .Produces<ComputeQuota>().ProducesProblems(400, 403);
         return api;
     }
 

@@ -33,13 +33,13 @@ public static class ServerGroupsApi
 
     public static RouteGroupBuilder MapServerGroups(this RouteGroupBuilder api)
     {
-        api.MapGet("/server-groups", List).WithSummary("The acting project's server groups").Produces<ServerGroupPage>().ProducesProblems(400);
+        api.MapGet("/server-groups", List).WithSummary("The acting project's server groups").Produces<ServerGroupPage>().ProducesProblems(400, 403);
         api.MapPost("/server-groups", Create).WithSummary("Create a server group: affinity, anti-affinity, soft-affinity or soft-anti-affinity")
             .WithDescription("Launch members with `serverGroupId`; the Scheduler keeps the policy (strict ones also under concurrent launches). Counts against `server_groups`.")
-            .Produces<ServerGroupView>(StatusCodes.Status201Created).ProducesProblems(400);
-        api.MapGet("/server-groups/{groupId:guid}", Show).WithSummary("One server group with its members").Produces<ServerGroupView>().ProducesProblems(400, 404);
+            .Produces<ServerGroupView>(StatusCodes.Status201Created).ProducesProblems(400, 403);
+        api.MapGet("/server-groups/{groupId:guid}", Show).WithSummary("One server group with its members").Produces<ServerGroupView>().ProducesProblems(400, 403, 404);
         api.MapDelete("/server-groups/{groupId:guid}", Delete).WithSummary("Delete a server group; its members keep running")
-            .Produces(StatusCodes.Status204NoContent).ProducesProblems(400, 404);
+            .Produces(StatusCodes.Status204NoContent).ProducesProblems(400, 403, 404);
         return api;
     }
 

@@ -31,7 +31,7 @@ public static class UsageApi
         api.MapGet("/usage", Get).WithSummary("Instance-hours by flavor and status over [from, to) (cloud admins: allProjects=true for every project)")
             .WithDescription("`from` defaults to the start of this month (UTC), `to` to now. Hours also in vCPU-, RAM (MB)- and disk (GiB)-hours. " +
                 "Paging over projects with `limit` and `marker` (a project id).")
-            .Produces<UsageReport>().ProducesProblems(400);
+            .Produces<UsageReport>().ProducesProblems(400, 403);
         return api;
     }
 

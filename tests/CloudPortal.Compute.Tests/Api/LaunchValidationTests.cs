@@ -103,6 +103,12 @@ public sealed class LaunchValidationTests(SimulatedAllInOne fixture)
         Assert.Equal(made.GetProperty("fingerprint").GetString(), shown.GetProperty("fingerprint").GetString());
 
         await ProblemAssert.ExpectAsync(member.Http.PostAsJsonAsync("compute/v1/key-pairs", new { name = "made" }), 409, "key_pair_exists");
+        // Names are unique per project only: across projects a cloud admin finds a key pair by its id.
+        using (var admin = new ComputeClient(fixture.Cloud, fixture.Tenants.AdminToken, null))
+        {
+            await ProblemAssert.ExpectAsync(admin.Http.GetAsync("compute/v1/key-pairs/made"), 404, "key_pair_not_found");
+            Assert.Equal("made", (await admin.Http.GetFromJsonAsync<JsonElement>($"compute/v1/key-pairs/{made.GetProperty("id").GetGuid()}")).GetProperty("name").GetString());
+        }
         await ProblemAssert.ExpectAsync(member.Http.PostAsJsonAsync("compute/v1/key-pairs", new { name = "bad", publicKey = "ssh-rsa AAAAnot-a-key" }), 400, "invalid_public_key");
         await ProblemAssert.ExpectAsync(member.Http.PostAsJsonAsync("compute/v1/key-pairs", new { name = "bad", type = "dsa" }), 400, "unsupported_key_type");
         await ProblemAssert.ExpectAsync(member.Http.PostAsJsonAsync("compute/v1/key-pairs", new { name = " padded" }), 400, "invalid_key_pair_name");
