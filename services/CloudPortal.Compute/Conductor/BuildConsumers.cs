@@ -22,7 +22,8 @@ public sealed partial class BuildConsumers(ComputeDbContext db, IOptions<Compute
     IConsumer<HostsSelected>,
     IConsumer<NoValidHost>,
     IConsumer<InstanceSpawned>,
-    IConsumer<InstanceSpawnFailed>
+    IConsumer<InstanceSpawnFailed>,
+    IConsumer<Fault<SelectHosts>>
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -150,6 +151,29 @@ public sealed partial class BuildConsumers(ComputeDbContext db, IOptions<Compute
             usage.Touch(project);
     }
 
+    /// <summary>The Scheduler could not handle the request at all (it faulted after its retries): fail now, not at the build timeout.</summary>
+    public async Task Consume(ConsumeContext<Fault<SelectHosts>> context)
+    {
+        var request = context.Message.Message;
+        var project = Guid.Empty;
+        await db.ConsumeOnceAsync(context, "compute-select-hosts-fault", async () =>
+        {
+            Placement.ReleaseClaim(db, request.ConsumerId);
+            var instance = await db.FindAsync(request.ConsumerId, context.CancellationToken);
+            if (instance is null || instance.Status != InstanceStatus.Building || instance.Task != InstanceTask.Scheduling)
+                return;
+            var now = Now;
+            const string message = "The Scheduler failed to place the instance (an internal error; operators have the details in its log).";
+            Fail(instance, BuildFaults.SchedulerError, message,
+                new { exceptions = context.Message.Exceptions.Select(e => new { type = e.ExceptionType, message = e.Message }) }, now);
+            await InstanceLifecycle.FinishAsync(db, instance.Id, [InstanceOperation.Create], false, BuildFaults.SchedulerError, message, null, now, context.CancellationToken);
+            await InstanceLifecycle.ChangedAsync(db, instance, InstanceStatus.Building, now, context.CancellationToken);
+            project = instance.ProjectId;
+        });
+        if (project != Guid.Empty)
+            usage.Touch(project);
+    }
+
     private DateTime Now => time.GetUtcNow().UtcDateTime;
 
     /// <summary>The instance gives up: ERROR, no task, no host to return to.</summary>
@@ -190,5 +214,6 @@ public sealed class BuildConsumersDefinition : ConsumerDefinition<BuildConsumers
         consumerConfigurator.Message<NoValidHost>(m => m.UsePartitioner(partitioner, c => c.Message.ConsumerId));
         consumerConfigurator.Message<InstanceSpawned>(m => m.UsePartitioner(partitioner, c => c.Message.InstanceId));
         consumerConfigurator.Message<InstanceSpawnFailed>(m => m.UsePartitioner(partitioner, c => c.Message.InstanceId));
+        consumerConfigurator.Message<Fault<SelectHosts>>(m => m.UsePartitioner(partitioner, c => c.Message.Message.ConsumerId));
     }
 }

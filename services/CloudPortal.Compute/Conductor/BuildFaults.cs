@@ -13,6 +13,7 @@ public static class BuildFaults
     public const string BuildTimeout = "build_timeout";
     public const string DomainVanished = "domain_vanished";
     public const string DeleteFailed = "delete_failed";
+    public const string SchedulerError = "scheduler_error";
 
     /// <summary>Failures another host cannot fix: the image or the flavor is wrong wherever it is built.</summary>
     public static bool Reschedulable(string agentCode) => agentCode is not (
