@@ -45,6 +45,17 @@ public static class ComputeAccess
         return null;
     }
 
+    /// <summary><c>allProjects=true</c>: a cloud admin's scope widens to every project; anyone else is refused.</summary>
+    public static ProblemHttpResult? AllProjects(ref Scope scope, bool? allProjects, string what)
+    {
+        if (allProjects != true)
+            return null;
+        if (!scope.Caller.IsCloudAdmin)
+            return Problems.Forbidden("all_projects_requires_admin", "Cloud admins only", $"Only cloud admins can {what}.");
+        scope = scope with { Project = null };
+        return null;
+    }
+
     public static ProblemHttpResult? Read(HttpContext http, out Scope scope) => Resolve(http, ProjectRole.Reader, projectRequired: false, out scope);
 
     public static ProblemHttpResult? Change(HttpContext http, out Scope scope) => Resolve(http, ProjectRole.Member, projectRequired: false, out scope);

@@ -138,17 +138,11 @@ public sealed partial class ActionConsumers(ComputeDbContext db, ComputeUsageRep
     private static partial void LogActionFailed(ILogger logger, Guid instanceId, InstanceAction action, string code, string reason);
 }
 
-public sealed class ActionConsumersDefinition : ConsumerDefinition<ActionConsumers>
+public sealed class ActionConsumersDefinition() : InstanceConsumerDefinition<ActionConsumers>("compute-actions")
 {
-    private const int Partitions = 16;
-
-    public ActionConsumersDefinition() => EndpointName = "compute-actions";
-
-    protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpointConfigurator, IConsumerConfigurator<ActionConsumers> consumerConfigurator, IRegistrationContext context)
+    protected override void Partition(IConsumerConfigurator<ActionConsumers> consumer, IPartitioner partitioner)
     {
-        endpointConfigurator.UseMessageRetry(retry => retry.Intervals(50, 200, 500, 1000, 2000, 5000));
-        var partitioner = endpointConfigurator.CreatePartitioner(Partitions);
-        consumerConfigurator.Message<InstanceActionCompleted>(m => m.UsePartitioner(partitioner, c => c.Message.InstanceId));
-        consumerConfigurator.Message<InstanceActionFailed>(m => m.UsePartitioner(partitioner, c => c.Message.InstanceId));
+        consumer.Message<InstanceActionCompleted>(m => m.UsePartitioner(partitioner, c => c.Message.InstanceId));
+        consumer.Message<InstanceActionFailed>(m => m.UsePartitioner(partitioner, c => c.Message.InstanceId));
     }
 }

@@ -198,22 +198,14 @@ public sealed partial class BuildConsumers(ComputeDbContext db, IOptions<Compute
     private static partial void LogLateSpawn(ILogger logger, Guid instanceId, string host, string status);
 }
 
-public sealed class BuildConsumersDefinition : ConsumerDefinition<BuildConsumers>
+public sealed class BuildConsumersDefinition() : InstanceConsumerDefinition<BuildConsumers>("compute-build")
 {
-    private const int Partitions = 16;
-
-    public BuildConsumersDefinition() => EndpointName = "compute-build";
-
-    protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpointConfigurator, IConsumerConfigurator<BuildConsumers> consumerConfigurator, IRegistrationContext context)
+    protected override void Partition(IConsumerConfigurator<BuildConsumers> consumer, IPartitioner partitioner)
     {
-        // A concurrent API change of the same row (a delete during the build) or a database hiccup: read again and retry.
-        endpointConfigurator.UseMessageRetry(retry => retry.Intervals(50, 200, 500, 1000, 2000, 5000));
-        // One instance's answers one after another, different instances in parallel.
-        var partitioner = endpointConfigurator.CreatePartitioner(Partitions);
-        consumerConfigurator.Message<HostsSelected>(m => m.UsePartitioner(partitioner, c => c.Message.ConsumerId));
-        consumerConfigurator.Message<NoValidHost>(m => m.UsePartitioner(partitioner, c => c.Message.ConsumerId));
-        consumerConfigurator.Message<InstanceSpawned>(m => m.UsePartitioner(partitioner, c => c.Message.InstanceId));
-        consumerConfigurator.Message<InstanceSpawnFailed>(m => m.UsePartitioner(partitioner, c => c.Message.InstanceId));
-        consumerConfigurator.Message<Fault<SelectHosts>>(m => m.UsePartitioner(partitioner, c => c.Message.Message.ConsumerId));
+        consumer.Message<HostsSelected>(m => m.UsePartitioner(partitioner, c => c.Message.ConsumerId));
+        consumer.Message<NoValidHost>(m => m.UsePartitioner(partitioner, c => c.Message.ConsumerId));
+        consumer.Message<InstanceSpawned>(m => m.UsePartitioner(partitioner, c => c.Message.InstanceId));
+        consumer.Message<InstanceSpawnFailed>(m => m.UsePartitioner(partitioner, c => c.Message.InstanceId));
+        consumer.Message<Fault<SelectHosts>>(m => m.UsePartitioner(partitioner, c => c.Message.Message.ConsumerId));
     }
 }

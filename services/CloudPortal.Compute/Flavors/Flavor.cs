@@ -1,10 +1,12 @@
+using CloudPortal.ServiceDefaults.Http;
+
 namespace CloudPortal.Compute.Flavors;
 
 /// <summary>
 /// A size an instance can have (Nova's flavor). Instances copy what they need at launch, so a flavor can be deleted
 /// (hidden from new launches) while instances of it keep running.
 /// </summary>
-public sealed class Flavor
+public sealed class Flavor : ISequenced
 {
     /// <summary>Creation order: the stable sort key for paging.</summary>
     public long Sequence { get; set; }

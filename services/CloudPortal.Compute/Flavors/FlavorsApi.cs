@@ -80,8 +80,6 @@ public static partial class FlavorsApi
     {
         if (ComputeAccess.Read(http, out var scope) is { } problem)
             return problem;
-        if (Paging.PageSize(limit, out var pageSize) is { } limitProblem)
-            return limitProblem;
         var query = Usable(db, scope).AsNoTracking();
         if (minRamMb is not null)
             query = query.Where(f => f.RamMb >= minRamMb);
@@ -89,16 +87,8 @@ public static partial class FlavorsApi
             query = query.Where(f => f.DiskGb >= minDiskGb);
         if (name is not null)
             query = query.Where(f => f.Name == name);
-        if (marker is not null)
-        {
-            var at = await db.Flavors.Where(f => f.Id == marker).Select(f => (long?)f.Sequence).SingleOrDefaultAsync(http.RequestAborted);
-            if (at is null)
-                return Paging.InvalidMarker(marker);
-            query = query.Where(f => f.Sequence > at);
-        }
-        var page = await query.OrderBy(f => f.Sequence).Take(pageSize + 1).ToListAsync(http.RequestAborted);
-        var next = Paging.Next(page, pageSize, http.Request, f => f.Id.ToString());
-        return TypedResults.Ok(new FlavorPage(page.Select(FlavorView.Of).ToList(), next));
+        var page = await query.PageAsync(http.Request, limit, marker, newestFirst: false, http.RequestAborted);
+        return page.Problem ?? (IResult)TypedResults.Ok(new FlavorPage(page.Items.Select(FlavorView.Of).ToList(), page.Next));
     }
 
     private static async Task<IResult> Show(string flavor, HttpContext http, ComputeDbContext db)

@@ -1,3 +1,4 @@
+using CloudPortal.ServiceDefaults.Http;
 using CloudPortal.Compute.Conductor;
 using CloudPortal.Contracts.Compute;
 
@@ -36,7 +37,7 @@ public enum InstanceTask
 /// power_state): the status says where the instance rests, the task what is being done to it, the power state what
 /// libvirt last said. Changes go through <see cref="InstanceTransitions"/>.
 /// </summary>
-public sealed class Instance
+public sealed class Instance : ISequenced
 {
     /// <summary>Insertion order: the stable sort key for paging.</summary>
     public long Sequence { get; set; }

@@ -1,7 +1,9 @@
+using CloudPortal.ServiceDefaults.Http;
+
 namespace CloudPortal.Compute.Instances;
 
 /// <summary>One entry of an instance's action log (Nova's instance actions): who asked for what, when, and how it ended.</summary>
-public sealed class InstanceActionRecord
+public sealed class InstanceActionRecord : ISequenced
 {
     public long Sequence { get; set; }
 

@@ -68,16 +68,8 @@ public static class InstancesApi
     private static async Task<IResult> List(HttpContext http, ComputeDbContext db, int? limit, Guid? marker, string? status, string? name,
         Guid? reservationId, Guid? imageId, string? flavor, string? host, string[]? tag, bool? allProjects)
     {
-        if (ComputeAccess.Read(http, out var scope) is { } problem)
+        if ((ComputeAccess.Read(http, out var scope) ?? ComputeAccess.AllProjects(ref scope, allProjects, "list the instances of every project")) is { } problem)
             return problem;
-        if (Paging.PageSize(limit, out var pageSize) is { } limitProblem)
-            return limitProblem;
-        if (allProjects == true)
-        {
-            if (!scope.Caller.IsCloudAdmin)
-                return Problems.Forbidden("all_projects_requires_admin", "Cloud admins only", "Only cloud admins can list the instances of every project.");
-            scope = scope with { Project = null };
-        }
         var query = InScope(db, scope).AsNoTracking();
         if (status is null)
             query = query.Where(i => i.Status != InstanceStatus.Deleted);
@@ -106,17 +98,11 @@ public static class InstancesApi
                 ? query.Where(i => db.InstanceTags.Any(x => x.InstanceId == i.Id && x.Key == key))
                 : query.Where(i => db.InstanceTags.Any(x => x.InstanceId == i.Id && x.Key == key && x.Value == value));
         }
-        if (marker is not null)
-        {
-            var at = await db.Instances.Where(i => i.Id == marker).Select(i => (long?)i.Sequence).SingleOrDefaultAsync(http.RequestAborted);
-            if (at is null)
-                return Paging.InvalidMarker(marker);
-            query = query.Where(i => i.Sequence < at);
-        }
-        var page = await query.OrderByDescending(i => i.Sequence).Take(pageSize + 1).ToListAsync(http.RequestAborted);
-        var next = Paging.Next(page, pageSize, http.Request, i => i.Id.ToString());
-        var tags = await TagsAsync(db, page.Select(i => i.Id).ToList(), http.RequestAborted);
-        return TypedResults.Ok(new InstancePage(page.Select(i => InstanceView.Of(i, tags(i.Id), scope.Caller.IsCloudAdmin)).ToList(), next));
+        var page = await query.PageAsync(http.Request, limit, marker, newestFirst: true, http.RequestAborted);
+        if (page.Problem is not null)
+            return page.Problem;
+        var tags = await TagsAsync(db, page.Items.Select(i => i.Id).ToList(), http.RequestAborted);
+        return TypedResults.Ok(new InstancePage(page.Items.Select(i => InstanceView.Of(i, tags(i.Id), scope.Caller.IsCloudAdmin)).ToList(), page.Next));
     }
 
     private static async Task<IResult> Show(Guid instanceId, HttpContext http, ComputeDbContext db)
@@ -196,21 +182,11 @@ public static class InstancesApi
     {
         if (ComputeAccess.Read(http, out var scope) is { } problem)
             return problem;
-        if (Paging.PageSize(limit, out var pageSize) is { } limitProblem)
-            return limitProblem;
         if (!await InScope(db, scope).AnyAsync(i => i.Id == instanceId, http.RequestAborted))
             return NotFound(instanceId);
-        var query = db.InstanceActions.AsNoTracking().Where(a => a.InstanceId == instanceId);
-        if (marker is not null)
-        {
-            var at = await query.Where(a => a.Id == marker).Select(a => (long?)a.Sequence).SingleOrDefaultAsync(http.RequestAborted);
-            if (at is null)
-                return Paging.InvalidMarker(marker);
-            query = query.Where(a => a.Sequence < at);
-        }
-        var page = await query.OrderByDescending(a => a.Sequence).Take(pageSize + 1).ToListAsync(http.RequestAborted);
-        var next = Paging.Next(page, pageSize, http.Request, a => a.Id.ToString());
-        return TypedResults.Ok(new InstanceActionPage(page.Select(InstanceActionView.Of).ToList(), next));
+        var page = await db.InstanceActions.AsNoTracking().Where(a => a.InstanceId == instanceId)
+            .PageAsync(http.Request, limit, marker, newestFirst: true, http.RequestAborted);
+        return page.Problem ?? (IResult)TypedResults.Ok(new InstanceActionPage(page.Items.Select(InstanceActionView.Of).ToList(), page.Next));
     }
 
     /// <summary>

@@ -1,7 +1,9 @@
+using CloudPortal.ServiceDefaults.Http;
+
 namespace CloudPortal.Compute.KeyPairs;
 
 /// <summary>An SSH public key a project's instances can be launched with (EC2 semantics: per project, unique name).</summary>
-public sealed class KeyPair
+public sealed class KeyPair : ISequenced
 {
     public long Sequence { get; set; }
 

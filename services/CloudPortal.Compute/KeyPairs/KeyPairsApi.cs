@@ -67,21 +67,11 @@ public static partial class KeyPairsApi
     {
         if (ComputeAccess.Read(http, out var scope) is { } problem)
             return problem;
-        if (Paging.PageSize(limit, out var pageSize) is { } limitProblem)
-            return limitProblem;
         var query = (scope.Project is { } project ? db.KeyPairs.Where(k => k.ProjectId == project) : db.KeyPairs).AsNoTracking();
         if (name is not null)
             query = query.Where(k => k.Name == name);
-        if (marker is not null)
-        {
-            var at = await query.Where(k => k.Id == marker).Select(k => (long?)k.Sequence).SingleOrDefaultAsync(http.RequestAborted);
-            if (at is null)
-                return Paging.InvalidMarker(marker);
-            query = query.Where(k => k.Sequence > at);
-        }
-        var page = await query.OrderBy(k => k.Sequence).Take(pageSize + 1).ToListAsync(http.RequestAborted);
-        var next = Paging.Next(page, pageSize, http.Request, k => k.Id.ToString());
-        return TypedResults.Ok(new KeyPairPage(page.Select(KeyPairView.Of).ToList(), next));
+        var page = await query.PageAsync(http.Request, limit, marker, newestFirst: false, http.RequestAborted);
+        return page.Problem ?? (IResult)TypedResults.Ok(new KeyPairPage(page.Items.Select(KeyPairView.Of).ToList(), page.Next));
     }
 
     private static async Task<IResult> Show(string keyPair, HttpContext http, ComputeDbContext db)

@@ -161,17 +161,11 @@ public sealed partial class PowerSyncConsumers(ComputeDbContext db, IOptions<Com
     private static partial void LogStrayReaped(ILogger logger, string host, Guid instanceId, string reason, double minutes);
 }
 
-public sealed class PowerSyncConsumersDefinition : ConsumerDefinition<PowerSyncConsumers>
+public sealed class PowerSyncConsumersDefinition() : InstanceConsumerDefinition<PowerSyncConsumers>("compute-power-sync")
 {
-    private const int Partitions = 16;
-
-    public PowerSyncConsumersDefinition() => EndpointName = "compute-power-sync";
-
-    protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpointConfigurator, IConsumerConfigurator<PowerSyncConsumers> consumerConfigurator, IRegistrationContext context)
+    protected override void Partition(IConsumerConfigurator<PowerSyncConsumers> consumer, IPartitioner partitioner)
     {
-        endpointConfigurator.UseMessageRetry(retry => retry.Intervals(50, 200, 500, 1000, 2000, 5000));
-        var partitioner = endpointConfigurator.CreatePartitioner(Partitions);
-        consumerConfigurator.Message<InstancePowerStateChanged>(m => m.UsePartitioner(partitioner, c => c.Message.InstanceId));
-        consumerConfigurator.Message<NodeInstancesReported>(m => m.UsePartitioner(partitioner, c => c.Message.Host));
+        consumer.Message<InstancePowerStateChanged>(m => m.UsePartitioner(partitioner, c => c.Message.InstanceId));
+        consumer.Message<NodeInstancesReported>(m => m.UsePartitioner(partitioner, c => c.Message.Host));
     }
 }

@@ -1,10 +1,12 @@
+using CloudPortal.ServiceDefaults.Http;
+
 namespace CloudPortal.Compute.ServerGroups;
 
 /// <summary>
 /// A set of instances placed with one policy (Nova's server group): affinity (one host), anti-affinity (all different
 /// hosts), or their soft variants (preferred, not required). Members are the instances that name the group.
 /// </summary>
-public sealed class ServerGroup
+public sealed class ServerGroup : ISequenced
 {
     public long Sequence { get; set; }
 

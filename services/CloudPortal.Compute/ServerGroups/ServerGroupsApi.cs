@@ -53,20 +53,11 @@ public static class ServerGroupsApi
     {
         if (ComputeAccess.Read(http, out var scope) is { } problem)
             return problem;
-        if (Paging.PageSize(limit, out var pageSize) is { } limitProblem)
-            return limitProblem;
-        var query = InScope(db, scope).AsNoTracking();
-        if (marker is not null)
-        {
-            var at = await query.Where(g => g.Id == marker).Select(g => (long?)g.Sequence).SingleOrDefaultAsync(http.RequestAborted);
-            if (at is null)
-                return Paging.InvalidMarker(marker);
-            query = query.Where(g => g.Sequence > at);
-        }
-        var page = await query.OrderBy(g => g.Sequence).Take(pageSize + 1).ToListAsync(http.RequestAborted);
-        var next = Paging.Next(page, pageSize, http.Request, g => g.Id.ToString());
-        var members = await MembersAsync(db, page.Select(g => g.Id).ToList(), http.RequestAborted);
-        return TypedResults.Ok(new ServerGroupPage(page.Select(g => View(g, members[g.Id].ToList())).ToList(), next));
+        var page = await InScope(db, scope).AsNoTracking().PageAsync(http.Request, limit, marker, newestFirst: false, http.RequestAborted);
+        if (page.Problem is not null)
+            return page.Problem;
+        var members = await MembersAsync(db, page.Items.Select(g => g.Id).ToList(), http.RequestAborted);
+        return TypedResults.Ok(new ServerGroupPage(page.Items.Select(g => View(g, members[g.Id].ToList())).ToList(), page.Next));
     }
 
     private static async Task<IResult> Show(Guid groupId, HttpContext http, ComputeDbContext db)

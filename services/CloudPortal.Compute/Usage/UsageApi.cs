@@ -38,16 +38,10 @@ public static class UsageApi
     private static async Task<IResult> Get(HttpContext http, ComputeDbContext db, TimeProvider time, DateTimeOffset? from, DateTimeOffset? to,
         bool? allProjects, int? limit, Guid? marker)
     {
-        if (ComputeAccess.Read(http, out var scope) is { } problem)
+        if ((ComputeAccess.Read(http, out var scope) ?? ComputeAccess.AllProjects(ref scope, allProjects, "see the usage of every project")) is { } problem)
             return problem;
         if (Paging.PageSize(limit, out var pageSize) is { } limitProblem)
             return limitProblem;
-        if (allProjects == true)
-        {
-            if (!scope.Caller.IsCloudAdmin)
-                return Problems.Forbidden("all_projects_requires_admin", "Cloud admins only", "Only cloud admins can see the usage of every project.");
-            scope = scope with { Project = null };
-        }
         var now = time.GetUtcNow().UtcDateTime;
         var start = from?.UtcDateTime ?? new DateTime(now.Year, now.Month, 1, 0, 0, 0, DateTimeKind.Utc);
         var end = to?.UtcDateTime ?? now;
