@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using CloudPortal.Bench.Launch;
 using CloudPortal.ComputeAgent.Hypervisor;
 using CloudPortal.ComputeAgent.Libvirt;
@@ -11,13 +12,10 @@ if (options is null)
     return error is null ? 0 : 2;
 }
 
-// Ctrl+C stops the run between steps and still removes everything it made.
+// Ctrl+C or SIGTERM stops the run at its next step, and everything it made is still removed.
 using var stop = new CancellationTokenSource();
-Console.CancelKeyPress += (_, e) =>
-{
-    e.Cancel = true;
-    stop.Cancel();
-};
+using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
 
 var root = Directory.CreateTempSubdirectory("cp-bench-launch-").FullName;
 using var libvirt = LibvirtConnection.Open(options.Libvirt);
@@ -31,6 +29,11 @@ try
     if (!options.SkipAgent)
         agentTable = await AgentComparison.RunAsync(options, libvirt, domainType, root, created, stop.Token);
     apiTable = await ApiComparison.RunAsync(options, libvirt, domainType, root, created, stop.Token);
+}
+catch (OperationCanceledException) when (stop.IsCancellationRequested)
+{
+    Console.Error.WriteLine("stopped before the end: no results");
+    return 130;
 }
 finally
 {
@@ -49,3 +52,10 @@ if (agentTable is not null)
 Console.WriteLine("API vs raw: time to ACTIVE / to a running domain, and to the guest's first console line");
 Console.WriteLine(apiTable);
 return 0;
+
+void Stop(PosixSignalContext signal)
+{
+    signal.Cancel = true;
+    Console.Error.WriteLine($"\n{signal.Signal}: stopping; removing what the run made");
+    stop.Cancel();
+}
