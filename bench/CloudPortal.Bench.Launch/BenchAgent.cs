@@ -6,6 +6,7 @@ using CloudPortal.ServiceDefaults.Messaging;
 using MassTransit;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace CloudPortal.Bench.Launch;
@@ -45,6 +46,7 @@ internal sealed class BenchAgent : IAsyncDisposable
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Services.AddSingleton<IHostLifetime, SignalFreeLifetime>();
         builder.AddComputeAgentModule();
         var answers = new Answers();
         builder.Services.AddSingleton(answers);
@@ -117,4 +119,15 @@ internal sealed class AnswerConsumer(Answers answers) :
         answers.Complete(instanceId, message);
         return Task.CompletedTask;
     }
+}
+
+/// <summary>
+/// The host's console lifetime would take Ctrl+C and SIGTERM for itself (stopping only the agent, the run going on); the
+/// bench's process handles them instead, stopping the run and removing what it made.
+/// </summary>
+internal sealed class SignalFreeLifetime : IHostLifetime
+{
+    public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }
