@@ -13,6 +13,7 @@ public sealed class ConsoleConsumer(HypervisorSession session, InstanceOperation
 {
     public async Task Consume(ConsumeContext<GetConsoleLog> context)
     {
+        await Task.Yield();   // the libvirt calls and the file read below block; do not hold the transport's thread
         var request = context.Message;
         try
         {
@@ -31,6 +32,7 @@ public sealed class ConsoleConsumer(HypervisorSession session, InstanceOperation
 
     public async Task Consume(ConsumeContext<GetVncEndpoint> context)
     {
+        await Task.Yield();
         var request = context.Message;
         try
         {

@@ -32,6 +32,10 @@ public sealed partial class InstanceCommandsConsumer(
 {
     public async Task Consume(ConsumeContext<SpawnInstance> context)
     {
+        // libvirt's calls block their thread; yielding first hands the transport its thread back at once, so that the
+        // next command (another instance's spawn) starts now rather than after this one (the in-memory bus of an
+        // all-in-one cloud dispatches on the caller's thread until the first real await).
+        await Task.Yield();
         var command = context.Message;
         var cancellationToken = context.CancellationToken;
         if (command.Host != settings.Host)
@@ -80,6 +84,7 @@ public sealed partial class InstanceCommandsConsumer(
 
     private async Task RunAsync(ConsumeContext context, Guid instanceId, string host, InstanceAction action, Func<CancellationToken, Task<ActionOutcome>> run)
     {
+        await Task.Yield();   // as for a spawn: blocking libvirt calls must not hold up the other instances' commands
         var cancellationToken = context.CancellationToken;
         if (host != settings.Host)
         {
