@@ -1,13 +1,62 @@
+using CloudPortal.Portal.Api;
+using CloudPortal.Portal.Auth;
+using CloudPortal.Portal.Features.Shared;
+using CloudPortal.Portal.Live;
+using CloudPortal.ServiceDefaults.Messaging;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Mvc.Razor;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.FileProviders;
 
 namespace CloudPortal.Portal;
 
-/// <summary>The tenant and admin web UI. It owns no data; its pages and actions arrive with their issues.</summary>
+/// <summary>
+/// The tenant and admin web UI at <c>/</c>. It owns no data: every page reads and changes the cloud through the
+/// modules' REST APIs with the signed-in user's token, and Compute's events keep the instance pages live.
+/// </summary>
 public static class PortalModule
 {
     public const string Name = "portal";
 
-    public static WebApplicationBuilder AddPortalModule(this WebApplicationBuilder builder) => builder;
+    /// <summary>Where the embedded static files (ours and the npm packages') are served.</summary>
+    public const string AssetsPath = "/assets";
 
-    public static WebApplication MapPortalModule(this WebApplication app) => app;
+    public static WebApplicationBuilder AddPortalModule(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<PortalOptions>().BindConfiguration(PortalOptions.Section);
+        builder.AddPortalAuthentication();
+        builder.Services.AddHttpContextAccessor();
+        builder.Services.AddHttpClient(PortalApi.IdentityClient);
+        builder.Services.AddScoped<ProjectContext>();
+        builder.Services.AddScoped<PortalApi>();
+        builder.Services.AddScoped<MeDirectory>();
+        builder.Services.AddMemoryCache();
+        builder.Services.AddControllersWithViews(mvc =>
+        {
+            mvc.Filters.Add<PortalErrorFilter>();
+            mvc.Filters.Add<AntiforgeryRefusalFilter>();
+        }).AddApplicationPart(typeof(PortalModule).Assembly);
+        builder.Services.Configure<RazorViewEngineOptions>(razor =>
+        {
+            // Feature folders: Features/{Controller}/{View}.cshtml, shared parts in Features/Shared (the "Portal" area).
+            razor.AreaViewLocationFormats.Insert(0, "/Features/{1}/{0}.cshtml");
+            razor.AreaViewLocationFormats.Insert(1, "/Features/Shared/{0}.cshtml");
+        });
+        builder.Services.AddSignalR();
+        builder.AddPerProcessConsumer<InstanceStateChangedConsumer>("portal-live");
+        return builder;
+    }
+
+    public static WebApplication MapPortalModule(this WebApplication app)
+    {
+        app.UseStaticFiles(new StaticFileOptions
+        {
+            FileProvider = new ManifestEmbeddedFileProvider(typeof(PortalModule).Assembly, "wwwroot"),
+            RequestPath = AssetsPath,
+            OnPrepareResponse = f => f.Context.Response.Headers.CacheControl = "public, max-age=3600",
+        });
+        app.MapControllers();
+        app.MapHub<LiveHub>(LiveHub.Path);
+        return app;
+    }
 }

@@ -18,6 +18,23 @@ public static class BusRegistration
     }
 
     /// <summary>
+    /// A consumer that every process hosting it must see every message of (a fan-out, such as the portal's live
+    /// views): its queue is this process's own, named <paramref name="queuePrefix"/> plus a random suffix,
+    /// auto-deleted when the process goes, and a classic queue (a quorum queue cannot be temporary).
+    /// </summary>
+    public static IHostApplicationBuilder AddPerProcessConsumer<TConsumer>(this IHostApplicationBuilder builder, string queuePrefix)
+        where TConsumer : class, IConsumer
+    {
+        var queue = $"{queuePrefix}-{Environment.MachineName.ToLowerInvariant()}-{Guid.NewGuid():N}";
+        PerProcessQueues(builder).Add(queue);
+        return builder.AddConsumers(bus => bus.AddConsumer<TConsumer>().Endpoint(e =>
+        {
+            e.Name = queue;
+            e.Temporary = true;
+        }));
+    }
+
+    /// <summary>
     /// The bus: RabbitMQ (quorum queues, publisher confirms) when <c>CloudPortal:Bus:RabbitMq</c> is set,
     /// otherwise the in-memory transport. Call once, after every module has been added.
     /// </summary>
@@ -25,6 +42,7 @@ public static class BusRegistration
     {
         var options = builder.Configuration.GetCloudPortalOptions().Bus;
         var registrations = Registrations(builder);
+        var perProcess = PerProcessQueues(builder);
 
         builder.Services.AddMassTransit(bus =>
         {
@@ -35,10 +53,10 @@ public static class BusRegistration
             if (options.UsesRabbitMq)
             {
                 var uri = RabbitMqAddress.Parse(options.RabbitMq!);
-                bus.AddConfigureEndpointsCallback((_, endpoint) =>
+                bus.AddConfigureEndpointsCallback((queue, endpoint) =>
                 {
                     // Commands must survive a broker node loss: quorum queues are replicated and durable.
-                    if (endpoint is IRabbitMqReceiveEndpointConfigurator rabbit)
+                    if (endpoint is IRabbitMqReceiveEndpointConfigurator rabbit && !perProcess.Contains(queue))
                         rabbit.SetQuorumQueue();
                 });
                 bus.UsingRabbitMq((context, cfg) =>
@@ -61,6 +79,13 @@ public static class BusRegistration
             host.StopTimeout = TimeSpan.FromSeconds(15);
         });
         return builder;
+    }
+
+    private static HashSet<string> PerProcessQueues(IHostApplicationBuilder builder)
+    {
+        if (!builder.Properties.TryGetValue(typeof(HashSet<string>), out var set))
+            builder.Properties[typeof(HashSet<string>)] = set = new HashSet<string>(StringComparer.Ordinal);
+        return (HashSet<string>)set;
     }
 
     private static List<Action<IBusRegistrationConfigurator>> Registrations(IHostApplicationBuilder builder)

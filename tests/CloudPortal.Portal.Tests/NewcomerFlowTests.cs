@@ -1,0 +1,217 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using CloudPortal.Testing;
+using Microsoft.Playwright;
+using Xunit;
+
+namespace CloudPortal.Portal.Tests;
+
+/// <summary>
+/// The path a newcomer judges the product by, in a real browser against a real all-in-one on real libvirt/KVM: the
+/// admin sets up a project and a member, the member uploads the TESTING.md guest, launches two, watches them turn
+/// active without a reload, reads the guest's line, sees its screen, runs into the quota, drives an instance; the
+/// admin raises the quota and disables the only host, and the wizard says so before the click.
+/// </summary>
+public sealed class NewcomerFlowTests(PortalBrowser browser) : IClassFixture<PortalBrowser>
+{
+    private const string Test = "newcomer";
+    private const string Member = "alice";
+    private const string MemberPassword = "correct horse battery staple";
+
+    private static readonly Dictionary<string, string?> FastAgent = new()
+    {
+        // The boot-sector guest never answers the ACPI button: a clean stop waits this long, then pulls the plug.
+        ["CloudPortal__Agent__StopTimeout"] = "00:00:03",
+        ["CloudPortal__Agent__ReportInterval"] = "00:00:03",
+    };
+
+    [Fact]
+    public async Task A_newcomer_signs_in_uploads_launches_watches_and_reaches_a_guest()
+    {
+        try
+        {
+            await FlowAsync();
+        }
+        catch
+        {
+            await browser.KeepFailureAsync(Test);
+            throw;
+        }
+    }
+
+    private async Task FlowAsync()
+    {
+        await using var cloud = await TestCloud.StartAsync("all-in-one", FastAgent);
+        var admin = await browser.NewUserAsync(cloud.IdentityUrl);
+
+        // 1. The admin signs in with the printed password, creates a project and a member with an instances quota of 2.
+        await PortalPages.SignInAsync(admin, "admin", cloud.AdminPassword);
+        await PortalBrowser.ScreenshotAsync(admin, Test, "1a-admin-signed-in");
+        await admin.GotoAsync("/admin/projects");
+        await admin.FillAsync("#name", "portal-a");
+        await admin.ClickAsync("#create-project-submit");
+        await admin.WaitForSelectorAsync("#project-id");
+        var projectPage = admin.Url;
+        await admin.FillAsync("#newUserName", Member);
+        await admin.FillAsync("#newPassword", MemberPassword);
+        await admin.SelectOptionAsync("#role", "member");
+        await admin.ClickAsync("#add-member-submit");
+        await admin.WaitForSelectorAsync($"#members td:text-is('{Member}')");
+        await SetInstancesQuotaAsync(admin, 2);
+        await PortalBrowser.ScreenshotAsync(admin, Test, "1b-project-member-quota");
+        await PortalPages.SignOutAsync(admin);
+
+        // 2. The member sees 0 of 2 instances, uploads the guest from the browser and sees it active with its checksums.
+        var member = await browser.NewUserAsync(cloud.IdentityUrl);
+        await PortalPages.SignInAsync(member, Member, MemberPassword);
+        var instancesQuota = member.Locator("[data-quota-resource=instances]");
+        Assert.Equal("0", (await instancesQuota.Locator(".quota-used").TextContentAsync())?.Trim());
+        Assert.Equal("2", (await instancesQuota.Locator(".quota-limit").TextContentAsync())?.Trim());
+        await PortalBrowser.ScreenshotAsync(member, Test, "2a-overview-0-of-2");
+
+        var guest = Path.Combine(cloud.Deployment.NewDirectory(), "guest.qcow2");
+        await File.WriteAllBytesAsync(guest, GuestImage.Qcow2());
+        await member.GotoAsync("/images/new");
+        await member.FillAsync("#Name", "guest");
+        await member.SelectOptionAsync("#DiskFormat", "qcow2");
+        await member.ClickAsync("#create-image");
+        await member.SetInputFilesAsync("#file", guest);
+        var progress = new List<string?>();
+        await member.ExposeFunctionAsync("reportProgress", (string value) => progress.Add(value));
+        await member.EvaluateAsync("""
+            new MutationObserver(() => window.reportProgress(document.getElementById('upload-progress').getAttribute('aria-valuenow') ?? document.getElementById('upload-progress').textContent))
+                .observe(document.getElementById('upload-progress'), { attributes: true, childList: true, characterData: true, subtree: true })
+            """);
+        await member.ClickAsync("#upload-submit");
+        await member.WaitForSelectorAsync("#image-status:text-is('active')", new() { Timeout = 120_000 });
+        Assert.Contains("100", progress);
+        var sha256 = Convert.ToHexStringLower(SHA256.HashData(await File.ReadAllBytesAsync(guest)));
+        Assert.Equal(sha256, (await member.TextContentAsync("#image-sha256"))?.Trim());
+        Assert.Equal(128, (await member.TextContentAsync("#image-sha512"))?.Trim().Length);
+        await PortalBrowser.ScreenshotAsync(member, Test, "2b-image-active");
+
+        // 3. Imports a key pair, sees every flavor's fit, launches 2; the list goes to active without a reload.
+        await member.GotoAsync("/key-pairs");
+        await member.FillAsync("#import-name", "laptop");
+        await member.FillAsync("#publicKey", await PublicKeyAsync(cloud.Deployment.NewDirectory()));
+        await member.ClickAsync("#import-submit");
+        await member.WaitForSelectorAsync("[data-key-pair=laptop]");
+        await member.GotoAsync("/launch");
+        var rows = member.Locator("#flavors tbody tr");
+        Assert.Equal(5, await rows.CountAsync());
+        foreach (var row in await rows.AllAsync())
+            Assert.NotEqual("", (await row.Locator("td.fit").TextContentAsync())?.Trim());
+        Assert.Equal("true", await member.GetAttributeAsync("tr[data-flavor='m1.tiny']", "data-fits"));
+        await PortalBrowser.ScreenshotAsync(member, Test, "3a-wizard");
+        await member.FillAsync("#Name", "web");
+        await member.FillAsync("#Count", "2");
+        await member.SelectOptionAsync("#ImageId", new SelectOptionValue { Label = "guest (private, qcow2)" });
+        await member.CheckAsync("tr[data-flavor='m1.tiny'] input[type=radio]");
+        await member.SelectOptionAsync("#KeyName", "laptop");
+        await member.ClickAsync("#launch-submit");
+        await member.WaitForURLAsync("**/instances");
+        // The list as first rendered, right after the launch; a mark on the window shows later that the page never reloaded.
+        var firstStatuses = await member.EvalOnSelectorAllAsync<string[]>("#instances tr[data-status]", "rows => rows.map(r => r.dataset.status)");
+        await member.EvaluateAsync("window.sameDocument = true");
+        Assert.Equal(2, firstStatuses.Length);
+        Assert.Contains("building", firstStatuses);
+        await PortalBrowser.ScreenshotAsync(member, Test, "3b-building");
+        await member.WaitForFunctionAsync("() => document.querySelectorAll('#instances tr[data-status=active]').length === 2", null, new() { Timeout = 180_000 });
+        Assert.True(await member.EvaluateAsync<bool>("window.sameDocument === true"), "the list turned active by itself, without a reload");
+        await PortalBrowser.ScreenshotAsync(member, Test, "3c-active-without-reload");
+        var first = await member.GetAttributeAsync("#instances tbody tr:first-child", "data-instance");
+
+        await Eventually.TrueAsync(async () =>
+        {
+            await member.GotoAsync($"/instances/{first}/console-log");
+            return (await member.Locator("#console-output").CountAsync()) > 0
+                && (await member.TextContentAsync("#console-output"))!.Contains(GuestImage.Message, StringComparison.Ordinal);
+        }, "the guest's line in the console log page", TimeSpan.FromSeconds(90));
+        await PortalBrowser.ScreenshotAsync(member, Test, "3d-console-log");
+        await member.GotoAsync($"/instances/{first}/vnc");
+        await member.WaitForSelectorAsync("#vnc-screen[data-connected=true]", new() { Timeout = 30_000 });
+        await member.WaitForFunctionAsync("""
+            () => {
+                const canvas = document.querySelector('#vnc-screen canvas');
+                if (!canvas || canvas.width === 0) return false;
+                const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+                for (let i = 4; i < pixels.length; i += 4)
+                    if (pixels[i] !== pixels[0] || pixels[i + 1] !== pixels[1] || pixels[i + 2] !== pixels[2]) return true;
+                return false;
+            }
+            """, null, new() { Timeout = 30_000 });
+        await PortalBrowser.ScreenshotAsync(member, Test, "3e-vnc-console");
+
+        // 4. The wizard says before the click that the quota is full; a forced submit gets the server's sentence.
+        await member.GotoAsync("/launch");
+        Assert.Equal("false", await member.GetAttributeAsync("tr[data-flavor='m1.tiny']", "data-fits"));
+        Assert.Contains("0 left in your quota", await member.TextContentAsync("tr[data-flavor='m1.tiny'] td.fit"));
+        await member.FillAsync("#Name", "one-too-many");
+        await member.SelectOptionAsync("#ImageId", new SelectOptionValue { Label = "guest (private, qcow2)" });
+        await member.CheckAsync("tr[data-flavor='m1.tiny'] input[type=radio]");
+        await member.ClickAsync("#launch-submit");
+        await member.WaitForSelectorAsync("#launch-errors");
+        Assert.Contains("instances quota is 2", await member.TextContentAsync("#launch-errors"));
+        await PortalBrowser.ScreenshotAsync(member, Test, "4-quota-full");
+
+        // 5. Stops, starts and deletes an instance; the action log shows each.
+        await member.GotoAsync($"/instances/{first}");
+        await ActAsync(member, "stop", "stopped");
+        await ActAsync(member, "start", "active");
+        member.Dialog += (_, dialog) => dialog.AcceptAsync();
+        await member.WaitForSelectorAsync("body[data-live=ready]");
+        await member.ClickAsync("[data-action=delete]");
+        await member.WaitForSelectorAsync("#instance-status:text-is('deleted')", new() { Timeout = 60_000 });
+        foreach (var action in new[] { "create", "stop", "start", "delete" })
+            Assert.Equal(1, await member.Locator($"#action-log tr[data-action-row={action}]").CountAsync());
+        await PortalBrowser.ScreenshotAsync(member, Test, "5-action-log");
+
+        // 6. Two more do not fit (1 left) until the admin raises the quota; then the admin disables the only host.
+        await member.GotoAsync("/launch?Count=2");
+        Assert.Contains("needs 2 instances, 1 left in your quota", await member.TextContentAsync("tr[data-flavor='m1.tiny'] td.fit"));
+        await PortalPages.SignInAsync(admin, "admin", cloud.AdminPassword);
+        await admin.GotoAsync(projectPage);
+        await SetInstancesQuotaAsync(admin, 3);
+        await member.GotoAsync("/launch?Count=2");
+        Assert.Equal("true", await member.GetAttributeAsync("tr[data-flavor='m1.tiny']", "data-fits"));
+        await PortalBrowser.ScreenshotAsync(member, Test, "6a-fits-again");
+        await admin.GotoAsync("/admin/hosts");
+        await admin.FillAsync($"[data-host='{cloud.Node}'] input[name=reason]", "maintenance");
+        await admin.ClickAsync($"[data-disable-host='{cloud.Node}']");
+        await admin.WaitForSelectorAsync($"[data-host='{cloud.Node}'] [data-host-enabled=false]");
+        await Eventually.TrueAsync(async () =>
+        {
+            await member.GotoAsync("/launch");
+            return await member.GetAttributeAsync("tr[data-flavor='m1.tiny']", "data-fits") == "false";
+        }, "the wizard saying the disabled host has no room", TimeSpan.FromSeconds(30));
+        var reason = await member.TextContentAsync("tr[data-flavor='m1.tiny'] td.fit");
+        Assert.DoesNotContain("quota", reason);
+        Assert.Contains("host", reason);
+        await PortalBrowser.ScreenshotAsync(member, Test, "6b-no-host-has-room");
+    }
+
+    private static async Task SetInstancesQuotaAsync(IPage admin, int limit)
+    {
+        await admin.FillAsync("#limit-instances", limit.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await admin.ClickAsync("[data-quota-resource=instances] button[type=submit]");
+        await admin.WaitForSelectorAsync("[role=status].alert");
+        Assert.Equal(limit.ToString(System.Globalization.CultureInfo.InvariantCulture), await admin.InputValueAsync("#limit-instances"));
+    }
+
+    private static async Task ActAsync(IPage page, string action, string status)
+    {
+        await page.WaitForSelectorAsync("body[data-live=ready]");   // the live part no longer replaces itself under the click
+        await page.ClickAsync($"[data-action={action}]");
+        await page.WaitForSelectorAsync($"#instance-status:text-is('{status}')", new() { Timeout = 60_000 });
+        await page.WaitForSelectorAsync("#instance-task", new() { State = WaitForSelectorState.Detached, Timeout = 60_000 });
+    }
+
+    private static async Task<string> PublicKeyAsync(string directory)
+    {
+        var key = Path.Combine(directory, "id_ed25519");
+        using var keygen = Process.Start(new ProcessStartInfo("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", key]) { RedirectStandardOutput = true })!;
+        await keygen.WaitForExitAsync();
+        Assert.Equal(0, keygen.ExitCode);
+        return (await File.ReadAllTextAsync(key + ".pub")).Trim();
+    }
+}
