@@ -17,6 +17,11 @@ public sealed class Tenants
 
     public required string AdminToken { get; init; }
 
+    /// <summary>Makes the user names unique per cloud: <c>readerA-{Suffix}</c>.</summary>
+    public required string Suffix { get; init; }
+
+    public string UserName(string user) => $"{user}-{Suffix}";
+
     public Guid Id(string user) => Users[user].Id;
 
     public string Token(string user) => Users[user].Token;
@@ -46,7 +51,7 @@ public sealed class Tenants
             var token = (await cloud.Oidc.SignInAsync($"{name}-{suffix}", Password)).AccessToken;
             users[name] = (id, token);
         }
-        return new Tenants { ProjectA = projectA, ProjectB = projectB, Users = users, AdminToken = admin.AccessToken };
+        return new Tenants { ProjectA = projectA, ProjectB = projectB, Users = users, AdminToken = admin.AccessToken, Suffix = suffix };
     }
 
     private static async Task<T> CreateAsync<T>(HttpClient api, string path, object body)

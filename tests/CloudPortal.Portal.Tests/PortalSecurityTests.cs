@@ -1,0 +1,105 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using CloudPortal.Testing;
+using Microsoft.Playwright;
+using Xunit;
+
+namespace CloudPortal.Portal.Tests;
+
+/// <summary>One all-in-one with projects A and B and an instance in A, shared by the security checks of the portal.</summary>
+public sealed class SecurityCloud : IAsyncLifetime
+{
+    public TestCloud Cloud { get; private set; } = null!;
+
+    public Tenants Tenants { get; private set; } = null!;
+
+    public Guid InstanceA { get; private set; }
+
+    public async ValueTask InitializeAsync()
+    {
+        Cloud = await TestCloud.StartAsync("all-in-one");
+        Tenants = await Tenants.CreateAsync(Cloud);
+        using var images = OidcClient.Api(Cloud.ImagesUrl, Tenants.Token("memberA"), Tenants.ProjectA);
+        var image = await (await images.PostAsJsonAsync("images/v2/images", new { name = "guest", diskFormat = "qcow2" })).Content.ReadFromJsonAsync<JsonElement>();
+        var imageId = image.GetProperty("id").GetGuid();
+        using var bytes = new ByteArrayContent(GuestImage.Qcow2());
+        bytes.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+        (await images.PutAsync($"images/v2/images/{imageId}/file", bytes)).EnsureSuccessStatusCode();
+        using var compute = OidcClient.Api(Cloud.ComputeUrl, Tenants.Token("memberA"), Tenants.ProjectA);
+        using var launched = await compute.PostAsJsonAsync("compute/v1/instances", new { name = "a-1", flavorId = "m1.tiny", imageId });
+        Assert.True(launched.IsSuccessStatusCode, await launched.Content.ReadAsStringAsync());
+        InstanceA = (await launched.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("instances")[0].GetProperty("id").GetGuid();
+    }
+
+    public async ValueTask DisposeAsync() => await Cloud.DisposeAsync();
+}
+
+/// <summary>What the portal refuses: a reader's changes, another project's resources, forms it did not send.</summary>
+public sealed class PortalSecurityTests(PortalBrowser browser, SecurityCloud security) : IClassFixture<PortalBrowser>, IClassFixture<SecurityCloud>
+{
+    private const string Test = "security";
+
+    [Fact]
+    public async Task A_reader_sees_no_action_controls_and_a_forged_post_is_refused()
+    {
+        var reader = await SignInAsync("readerA");
+        await reader.GotoAsync($"/instances/{security.InstanceA}");
+        await reader.WaitForSelectorAsync("#instance-status");
+        Assert.Equal(0, await reader.Locator("#instance-actions").CountAsync());
+        Assert.Equal(0, await reader.Locator("form[action*='/actions/']").CountAsync());
+        await reader.GotoAsync("/instances");
+        Assert.Equal(0, await reader.Locator("#launch").CountAsync());
+        await PortalBrowser.ScreenshotAsync(reader, Test, "reader-no-controls");
+
+        // A POST the page never offered, with the reader's own valid antiforgery token: Compute refuses it.
+        await reader.GotoAsync($"/instances/{security.InstanceA}");
+        await reader.EvaluateAsync("""
+            path => {
+                const form = document.createElement('form');
+                form.method = 'post';
+                form.action = path;
+                const token = document.querySelector('input[name=__RequestVerificationToken]').cloneNode();
+                form.appendChild(token);
+                document.body.appendChild(form);
+                form.submit();
+            }
+            """, $"/instances/{security.InstanceA}/actions/stop");
+        await reader.WaitForSelectorAsync("[role=status].alert");
+        Assert.Contains("this needs member", await PortalPages.FlashAsync(reader));
+        using var admin = OidcClient.Api(security.Cloud.ComputeUrl, security.Tenants.AdminToken);
+        var actions = await admin.GetFromJsonAsync<JsonElement>($"compute/v1/instances/{security.InstanceA}/actions");
+        Assert.DoesNotContain(actions.GetProperty("actions").EnumerateArray(), a => a.GetProperty("action").GetString() == "stop");
+    }
+
+    [Fact]
+    public async Task A_member_of_another_project_gets_a_404_page_for_its_instance()
+    {
+        var other = await SignInAsync("memberB");
+        var response = await other.GotoAsync($"/instances/{security.InstanceA}");
+        Assert.Equal(404, response!.Status);
+        Assert.Contains("does not exist", await other.TextContentAsync("#error-message"));
+        Assert.DoesNotContain("a-1", await other.ContentAsync());
+        await PortalBrowser.ScreenshotAsync(other, Test, "other-project-404");
+    }
+
+    [Fact]
+    public async Task A_form_posted_without_its_antiforgery_token_is_refused()
+    {
+        var member = await SignInAsync("memberA");
+        await member.GotoAsync("/key-pairs");
+        var status = await member.EvaluateAsync<int>("""
+            async () => (await fetch('/key-pairs', { method: 'POST', body: new URLSearchParams({ name: 'forged', type: 'ed25519' }) })).status
+            """);
+        Assert.Equal(400, status);
+        await member.GotoAsync("/key-pairs");
+        Assert.Equal(0, await member.Locator("[data-key-pair=forged]").CountAsync());
+    }
+
+    private async Task<IPage> SignInAsync(string user)
+    {
+        var page = await browser.NewUserAsync(security.Cloud.IdentityUrl);
+        await PortalPages.SignInAsync(page, security.Tenants.UserName(user), Tenants.Password);
+        return page;
+    }
+}
