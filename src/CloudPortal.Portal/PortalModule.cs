@@ -5,6 +5,7 @@ using CloudPortal.Portal.Live;
 using CloudPortal.ServiceDefaults.Messaging;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Mvc.Razor;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.FileProviders;
 
@@ -49,6 +50,10 @@ public static class PortalModule
 
     public static WebApplication MapPortalModule(this WebApplication app)
     {
+        // Sign-in and sign-out forms end in a redirect to Identity, which may be another origin (distributed).
+        var identity = new Uri(PortalAuthentication.Authority(app.Configuration,
+            app.Configuration.GetSection(PortalOptions.Section).Get<PortalOptions>() ?? new PortalOptions()));
+        SecurityHeaders.FormTargets = $"'self' {identity.GetLeftPart(UriPartial.Authority)}";
         app.UseStaticFiles(new StaticFileOptions
         {
             FileProvider = new ManifestEmbeddedFileProvider(typeof(PortalModule).Assembly, "wwwroot"),

@@ -38,6 +38,9 @@ public sealed partial class TestCloud : IAsyncDisposable
     /// <summary>The data directory of the process hosting the Images module (its image files live under <c>images/</c>).</summary>
     public string ImagesDataDir { get; private set; } = "";
 
+    /// <summary>Where the portal answers (all-in-one: the same process as Identity; distributed: after <see cref="StartPortalAsync"/>).</summary>
+    public string PortalUrl { get; private set; } = "";
+
     /// <summary>Where the Compute module answers (all-in-one: the same process as Identity).</summary>
     public string ComputeUrl { get; private set; } = "";
 
@@ -177,9 +180,25 @@ public sealed partial class TestCloud : IAsyncDisposable
         await _images.WaitUntilReadyAsync(ImagesUrl, TimeSpan.FromSeconds(60));
     }
 
+    /// <summary>
+    /// Distributed: starts the portal as a process of its own (<c>serve portal</c>), calling the other processes' APIs
+    /// at their addresses. All-in-one hosts the portal already (<see cref="PortalUrl"/> is the cloud's address).
+    /// </summary>
+    public async Task StartPortalAsync()
+    {
+        if (!Deployment.IsDistributed)
+            return;
+        var environment = WithAuthority();
+        foreach (var (module, url) in new[] { ("identity", IdentityUrl), ("compute", ComputeUrl), ("images", ImagesUrl), ("scheduler", SchedulerUrl) })
+            environment[$"CloudPortal__Portal__Apis__{module}"] = url;
+        var portal = CloudPortalProcess.Start(["serve", "portal", "--urls", PortalUrl, "--data-dir", Deployment.NewDirectory()], environment);
+        _processes.Add(portal);
+        await portal.WaitUntilReadyAsync(PortalUrl, TimeSpan.FromSeconds(60));
+    }
+
     private async Task StartAllInOneAsync()
     {
-        IdentityUrl = SchedulerUrl = ImagesUrl = ComputeUrl = $"http://127.0.0.1:{FreePort.Next()}";
+        IdentityUrl = SchedulerUrl = ImagesUrl = ComputeUrl = PortalUrl = $"http://127.0.0.1:{FreePort.Next()}";
         ImagesDataDir = Deployment.DataDir;
         var cloud = CloudPortalProcess.Start(["all-in-one", "--urls", IdentityUrl, "--data-dir", Deployment.DataDir], Environment());
         _processes.Add(cloud);
@@ -197,6 +216,10 @@ public sealed partial class TestCloud : IAsyncDisposable
 
         IdentityUrl = $"http://127.0.0.1:{FreePort.Next()}";
         SchedulerUrl = $"http://127.0.0.1:{FreePort.Next()}";
+        // The portal process is started on demand (StartPortalAsync); Identity knows its callback from the start.
+        PortalUrl = $"http://127.0.0.1:{FreePort.Next()}";
+        environment["CloudPortal__Identity__PortalRedirectUris__0"] = $"{IdentityUrl}/signin-oidc";
+        environment["CloudPortal__Identity__PortalRedirectUris__1"] = $"{PortalUrl}/signin-oidc";
         var identity = CloudPortalProcess.Start(["serve", "identity", "--urls", IdentityUrl, "--data-dir", Deployment.DataDir], environment);
         _processes.Add(identity);
         var withAuthority = WithAuthority();
