@@ -4,6 +4,7 @@ using CloudPortal.Portal.Features.Shared;
 using CloudPortal.Portal.Live;
 using CloudPortal.ServiceDefaults.Messaging;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc.Razor;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -61,7 +62,7 @@ public static class PortalModule
             OnPrepareResponse = f => f.Context.Response.Headers.CacheControl = "public, max-age=3600",
         });
         app.MapControllers();
-        app.MapHub<LiveHub>(LiveHub.Path);
+        app.MapHub<LiveHub>(LiveHub.Path).ExcludeFromDescription();
         return app;
     }
 }

@@ -26,19 +26,7 @@ internal sealed class ComputeClient(TestCloud cloud, string? token, Guid? projec
     }
 
     /// <summary>Uploads the TESTING.md guest as a qcow2 image of this project and waits until it is active.</summary>
-    public async Task<Guid> UploadGuestAsync(string name = "guest")
-    {
-        using var created = await _images.PostAsJsonAsync("images/v2/images", new { name, diskFormat = "qcow2" });
-        Assert.True(created.StatusCode == HttpStatusCode.Created, $"create image: {(int)created.StatusCode} {await created.Content.ReadAsStringAsync()}");
-        var id = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
-        var content = new ByteArrayContent(GuestImage.Qcow2());
-        content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
-        using var uploaded = await _images.PutAsync($"images/v2/images/{id}/file", content);
-        Assert.True(uploaded.IsSuccessStatusCode, $"upload: {(int)uploaded.StatusCode} {await uploaded.Content.ReadAsStringAsync()}");
-        await Eventually.TrueAsync(async () => (await _images.GetFromJsonAsync<JsonElement>($"images/v2/images/{id}")).GetProperty("status").GetString() == "active",
-            $"image {id} active");
-        return id;
-    }
+    public Task<Guid> UploadGuestAsync(string name = "guest") => GuestImage.UploadAsync(_images, name);
 
     public Task<HttpResponseMessage> LaunchAsync(object body) => _compute.PostAsJsonAsync("compute/v1/instances", body);
 

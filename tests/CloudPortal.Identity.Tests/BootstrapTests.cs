@@ -14,7 +14,7 @@ public sealed class BootstrapTests
         string password;
         await using (var first = CloudPortalProcess.Start(["all-in-one", "--urls", url, "--data-dir", deployment.DataDir], deployment.Environment()))
         {
-            await first.WaitUntilReadyAsync(url, TimeSpan.FromSeconds(60));
+            await first.WaitUntilReadyAsync(url, CloudPortalProcess.ReadyTimeout);
             password = (await File.ReadAllTextAsync(passwordFile)).Trim();
             Assert.True(password.Length >= 20, "the password is long and random");
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(passwordFile));
@@ -24,7 +24,7 @@ public sealed class BootstrapTests
         }
 
         await using var second = CloudPortalProcess.Start(["all-in-one", "--urls", url, "--data-dir", deployment.DataDir], deployment.Environment());
-        await second.WaitUntilReadyAsync(url, TimeSpan.FromSeconds(60));
+        await second.WaitUntilReadyAsync(url, CloudPortalProcess.ReadyTimeout);
         Assert.DoesNotContain(password, second.Output, StringComparison.Ordinal);
         Assert.Equal(password, (await File.ReadAllTextAsync(passwordFile)).Trim());
         await new OidcClient(url).SignInAsync("admin", password);

@@ -167,6 +167,26 @@ public sealed class IdentityApiTests
     }
 
     [Fact]
+    public async Task A_cloud_admin_resets_a_password_the_old_one_stops_working_and_a_weak_one_changes_nothing()
+    {
+        await using var cloud = await TestCloud.StartAsync("all-in-one");
+        var tenants = await Tenants.CreateAsync(cloud);
+        using var admin = OidcClient.Api(cloud.IdentityUrl, tenants.AdminToken);
+        var reader = tenants.UserName("readerA");
+        var path = $"identity/v1/users/{tenants.Id("readerA")}/password";
+
+        await ProblemAssert.ExpectAsync(admin.PostAsJsonAsync(path, new { newPassword = "short" }), 400, "weak_password");
+        await cloud.Oidc.SignInAsync(reader, Tenants.Password);   // unchanged by the refusal
+        await ProblemAssert.ExpectAsync(admin.PostAsJsonAsync($"identity/v1/users/{Guid.NewGuid()}/password", new { newPassword = "a brand new passphrase" }), 404, "user_not_found");
+        Assert.Equal(HttpStatusCode.NoContent, (await admin.PostAsJsonAsync(path, new { newPassword = "a brand new passphrase" })).StatusCode);
+
+        Assert.Null((await cloud.Oidc.SignInRawAsync(reader, Tenants.Password)).Tokens);
+        await cloud.Oidc.SignInAsync(reader, "a brand new passphrase");
+        var audit = (await admin.GetFromJsonAsync<JsonElement[]>("identity/v1/audit?action=password.reset"))!;
+        Assert.Equal([false, true], audit.Reverse().Select(e => e.GetProperty("success").GetBoolean()));
+    }
+
+    [Fact]
     public async Task A_role_granted_after_sign_in_arrives_with_the_refreshed_token()
     {
         await using var cloud = await TestCloud.StartAsync("all-in-one");

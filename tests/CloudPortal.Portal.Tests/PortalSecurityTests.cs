@@ -1,4 +1,3 @@
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using CloudPortal.Testing;
@@ -21,11 +20,7 @@ public sealed class SecurityCloud : IAsyncLifetime
         Cloud = await TestCloud.StartAsync("all-in-one");
         Tenants = await Tenants.CreateAsync(Cloud);
         using var images = OidcClient.Api(Cloud.ImagesUrl, Tenants.Token("memberA"), Tenants.ProjectA);
-        var image = await (await images.PostAsJsonAsync("images/v2/images", new { name = "guest", diskFormat = "qcow2" })).Content.ReadFromJsonAsync<JsonElement>();
-        var imageId = image.GetProperty("id").GetGuid();
-        using var bytes = new ByteArrayContent(GuestImage.Qcow2());
-        bytes.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
-        (await images.PutAsync($"images/v2/images/{imageId}/file", bytes)).EnsureSuccessStatusCode();
+        var imageId = await GuestImage.UploadAsync(images);
         using var compute = OidcClient.Api(Cloud.ComputeUrl, Tenants.Token("memberA"), Tenants.ProjectA);
         using var launched = await compute.PostAsJsonAsync("compute/v1/instances", new { name = "a-1", flavorId = "m1.tiny", imageId });
         Assert.True(launched.IsSuccessStatusCode, await launched.Content.ReadAsStringAsync());
@@ -94,6 +89,25 @@ public sealed class PortalSecurityTests(PortalBrowser browser, SecurityCloud sec
         Assert.Equal(400, status);
         await member.GotoAsync("/key-pairs");
         Assert.Equal(0, await member.Locator("[data-key-pair=forged]").CountAsync());
+    }
+
+    [Fact]
+    public async Task Every_page_fits_a_phones_width_and_labels_every_field()
+    {
+        var member = await SignInAsync("memberA");
+        await member.SetViewportSizeAsync(390, 844);
+        foreach (var path in new[] { "/", "/instances", $"/instances/{security.InstanceA}", "/launch", "/images", "/images/new", "/key-pairs", "/server-groups" })
+        {
+            await member.GotoAsync(path);
+            Assert.True(await member.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= window.innerWidth"), $"{path} scrolls sideways at 390 px");
+            var unlabelled = await member.EvaluateAsync<string[]>("""
+                () => [...document.querySelectorAll('main input:not([type=hidden]), main select, main textarea')]
+                    .filter(f => !(f.id && document.querySelector(`label[for="${f.id}"]`)) && !f.getAttribute('aria-label'))
+                    .map(f => f.name || f.id || f.outerHTML)
+                """);
+            Assert.True(unlabelled.Length == 0, $"{path} has fields without a label: {string.Join(", ", unlabelled)}");
+        }
+        await PortalBrowser.ScreenshotAsync(member, Test, "phone-width");
     }
 
     private async Task<IPage> SignInAsync(string user)

@@ -15,6 +15,12 @@ public sealed record CommandResult(int ExitCode, string StandardOutput, string S
 /// </summary>
 public sealed class CloudPortalProcess : IAsyncDisposable
 {
+    /// <summary>
+    /// How long a process may take to answer <c>/health/ready</c>. Generous: the suite runs several test projects'
+    /// clouds, KVM guests and a browser on the same two cores, and a start once took over a minute there.
+    /// </summary>
+    public static readonly TimeSpan ReadyTimeout = TimeSpan.FromMinutes(3);
+
     private readonly Process _process;
     private readonly StringBuilder _output = new();
     private readonly Lock _gate = new();

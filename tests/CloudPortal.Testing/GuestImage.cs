@@ -1,5 +1,10 @@
 using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
 using System.Text;
+using System.Text.Json;
+using Xunit;
 
 namespace CloudPortal.Testing;
 
@@ -31,6 +36,22 @@ public static class GuestImage
 
     /// <summary>The same disk as qcow2 (qemu-img convert), made once per test process.</summary>
     public static byte[] Qcow2() => CachedQcow2.Value;
+
+    /// <summary>Creates an image through Images' API (<paramref name="images"/> acts in the project), uploads the qcow2 guest and waits until it is active.</summary>
+    public static async Task<Guid> UploadAsync(HttpClient images, string name = "guest")
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        using var created = await images.PostAsJsonAsync("images/v2/images", new { name, diskFormat = "qcow2" });
+        Assert.True(created.StatusCode == HttpStatusCode.Created, $"create image: {(int)created.StatusCode} {await created.Content.ReadAsStringAsync()}");
+        var id = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+        using var content = new ByteArrayContent(Qcow2());
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+        using var uploaded = await images.PutAsync($"images/v2/images/{id}/file", content);
+        Assert.True(uploaded.IsSuccessStatusCode, $"upload: {(int)uploaded.StatusCode} {await uploaded.Content.ReadAsStringAsync()}");
+        await Eventually.TrueAsync(async () => (await images.GetFromJsonAsync<JsonElement>($"images/v2/images/{id}")).GetProperty("status").GetString() == "active",
+            $"image {id} active");
+        return id;
+    }
 
     private static byte[] MakeQcow2()
     {

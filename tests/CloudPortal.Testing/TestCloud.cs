@@ -106,7 +106,7 @@ public sealed partial class TestCloud : IAsyncDisposable
             ? new[] { "serve", "identity", "--urls", IdentityUrl, "--data-dir", Deployment.DataDir }
             : ["all-in-one", "--urls", IdentityUrl, "--data-dir", Deployment.DataDir];
         _processes[0] = CloudPortalProcess.Start(args, Environment());
-        await _processes[0].WaitUntilReadyAsync(IdentityUrl, TimeSpan.FromSeconds(60));
+        await _processes[0].WaitUntilReadyAsync(IdentityUrl, CloudPortalProcess.ReadyTimeout);
     }
 
     /// <summary>Starts another agent (distributed clouds only: agents reach the Scheduler over RabbitMQ) under a new node name.</summary>
@@ -125,7 +125,7 @@ public sealed partial class TestCloud : IAsyncDisposable
         _agents[node] = agent;
         if (node != Node && !_extraNodes.Contains(node))
             _extraNodes.Add(node);
-        await agent.WaitUntilReadyAsync(url, TimeSpan.FromSeconds(60));
+        await agent.WaitUntilReadyAsync(url, CloudPortalProcess.ReadyTimeout);
         return agent;
     }
 
@@ -149,7 +149,7 @@ public sealed partial class TestCloud : IAsyncDisposable
         _processes.Remove(_compute);
         _compute = StartCompute();
         _processes.Add(_compute);
-        await _compute.WaitUntilReadyAsync(ComputeUrl, TimeSpan.FromSeconds(60));
+        await _compute.WaitUntilReadyAsync(ComputeUrl, CloudPortalProcess.ReadyTimeout);
     }
 
     private CloudPortalProcess StartCompute() =>
@@ -177,7 +177,7 @@ public sealed partial class TestCloud : IAsyncDisposable
         _processes.Remove(_images);
         _images = CloudPortalProcess.Start(["serve", "images", "--urls", ImagesUrl, "--data-dir", ImagesDataDir], WithAuthority());
         _processes.Add(_images);
-        await _images.WaitUntilReadyAsync(ImagesUrl, TimeSpan.FromSeconds(60));
+        await _images.WaitUntilReadyAsync(ImagesUrl, CloudPortalProcess.ReadyTimeout);
     }
 
     /// <summary>
@@ -193,7 +193,7 @@ public sealed partial class TestCloud : IAsyncDisposable
             environment[$"CloudPortal__Portal__Apis__{module}"] = url;
         var portal = CloudPortalProcess.Start(["serve", "portal", "--urls", PortalUrl, "--data-dir", Deployment.NewDirectory()], environment);
         _processes.Add(portal);
-        await portal.WaitUntilReadyAsync(PortalUrl, TimeSpan.FromSeconds(60));
+        await portal.WaitUntilReadyAsync(PortalUrl, CloudPortalProcess.ReadyTimeout);
     }
 
     private async Task StartAllInOneAsync()
@@ -202,7 +202,7 @@ public sealed partial class TestCloud : IAsyncDisposable
         ImagesDataDir = Deployment.DataDir;
         var cloud = CloudPortalProcess.Start(["all-in-one", "--urls", IdentityUrl, "--data-dir", Deployment.DataDir], Environment());
         _processes.Add(cloud);
-        await cloud.WaitUntilReadyAsync(IdentityUrl, TimeSpan.FromSeconds(60));
+        await cloud.WaitUntilReadyAsync(IdentityUrl, CloudPortalProcess.ReadyTimeout);
         AdminPassword = (await File.ReadAllTextAsync(Path.Combine(Deployment.DataDir, "admin-password"))).Trim();
     }
 
@@ -229,14 +229,14 @@ public sealed partial class TestCloud : IAsyncDisposable
         ImagesDataDir = Deployment.NewDirectory();
         var images = _images = CloudPortalProcess.Start(["serve", "images", "--urls", ImagesUrl, "--data-dir", ImagesDataDir], withAuthority);
         _processes.Add(images);
-        await identity.WaitUntilReadyAsync(IdentityUrl, TimeSpan.FromSeconds(60));
-        await scheduler.WaitUntilReadyAsync(SchedulerUrl, TimeSpan.FromSeconds(60));
-        await images.WaitUntilReadyAsync(ImagesUrl, TimeSpan.FromSeconds(60));
+        await identity.WaitUntilReadyAsync(IdentityUrl, CloudPortalProcess.ReadyTimeout);
+        await scheduler.WaitUntilReadyAsync(SchedulerUrl, CloudPortalProcess.ReadyTimeout);
+        await images.WaitUntilReadyAsync(ImagesUrl, CloudPortalProcess.ReadyTimeout);
         // Compute after the Scheduler: its first SelectHosts needs the Scheduler's queue to exist.
         ComputeUrl = $"http://127.0.0.1:{FreePort.Next()}";
         _compute = StartCompute();
         _processes.Add(_compute);
-        await _compute.WaitUntilReadyAsync(ComputeUrl, TimeSpan.FromSeconds(60));
+        await _compute.WaitUntilReadyAsync(ComputeUrl, CloudPortalProcess.ReadyTimeout);
         _processes.Add(await StartAgentAsync(Node));
     }
 

@@ -16,6 +16,8 @@ public sealed record UserView(Guid Id, string UserName, string? Email, string? D
 
 public sealed record MyProject(Guid Id, string Name, string Role);
 
+public sealed record ResetPasswordBody(string? NewPassword);
+
 public sealed record Me(Guid Id, string UserName, string? DisplayName, bool CloudAdmin, IReadOnlyList<MyProject> Projects);
 
 public sealed record CreateUser(string? UserName, string? Password, string? Email, string? DisplayName, bool CloudAdmin = false);
@@ -51,6 +53,11 @@ public static class UsersApi
             .WithDescription("A cloud admin cannot delete their own account (`cannot_delete_self`).")
             .Produces(StatusCodes.Status204NoContent)
             .ProducesProblems(404, 409);
+        api.MapPost("/users/{userId:guid}/password", ResetPassword).RequireAuthorization(CloudPolicies.CloudAdmin)
+            .WithSummary("Set a user's password (a cloud admin's reset)")
+            .WithDescription("The new password follows the same rules as any other (`weak_password`). The user's lockout ends too.")
+            .Produces(StatusCodes.Status204NoContent)
+            .ProducesProblems(400, 404);
         api.MapPost("/users/{userId:guid}/unlock", Unlock).RequireAuthorization(CloudPolicies.CloudAdmin)
             .WithSummary("Unlock a user locked out after failed sign-ins")
             .Produces(StatusCodes.Status204NoContent)
@@ -128,6 +135,27 @@ public static class UsersApi
         audit.Record("user.deleted", success: true, target: user.UserName);
         await db.SaveChangesAsync(http.RequestAborted);
         return TypedResults.NoContent();
+    }
+
+    private static async Task<IResult> ResetPassword(Guid userId, ResetPasswordBody body, HttpContext http, UserManager<CloudUser> users, IdentityModuleDbContext db, AuditLog audit)
+    {
+        if (string.IsNullOrEmpty(body.NewPassword))
+            return Problems.BadRequest("invalid_request_body", "Missing fields", "newPassword is required.");
+        var user = await users.FindByIdAsync(userId.ToString());
+        if (user is null)
+            return UserNotFound(userId);
+        // ResetPasswordAsync validates first: a refused password leaves the old one in place.
+        var token = await users.GeneratePasswordResetTokenAsync(user);
+        var result = await users.ResetPasswordAsync(user, token, body.NewPassword);
+        if (result.Succeeded)
+        {
+            await users.SetLockoutEndDateAsync(user, null);
+            await users.ResetAccessFailedCountAsync(user);
+        }
+        audit.Record("password.reset", result.Succeeded, target: user.UserName,
+            detail: result.Succeeded ? null : string.Join(' ', result.Errors.Select(e => e.Code)));
+        await db.SaveChangesAsync(http.RequestAborted);
+        return result.Succeeded ? TypedResults.NoContent() : IdentityProblem(result, user.UserName!);
     }
 
     private static async Task<IResult> Unlock(Guid userId, HttpContext http, UserManager<CloudUser> users, IdentityModuleDbContext db, AuditLog audit)

@@ -108,52 +108,57 @@ public sealed class DownloadSigner
     }
 
     /// <summary>
-    /// Reads the key, or creates it: written whole to a private temporary file, then moved to its name without
-    /// replacing one that exists (on Unix a hard link, atomic), so replicas starting together all end up with the
-    /// one key that got there first and nobody ever reads a half-written key.
+    /// Reads the key, or creates it. The key file is created exclusively (<c>O_CREAT|O_EXCL</c>: one replica wins) and
+    /// held with an exclusive lock while it is written, so replicas starting together all end up with the one key
+    /// that got there first; a reader that meets the file locked or still short is looking at a key being written,
+    /// and reads again. (The earlier hard-link move is not atomic on every filesystem: where links are refused, .NET
+    /// falls back to a rename that replaces.)
     /// </summary>
     private static byte[] LoadOrCreate(string path)
     {
-        if (Read(path) is { } existing)
-            return existing;
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        var temporary = $"{path}.{Guid.NewGuid():N}.tmp";
-        try
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
+        while (true)
         {
-            using (var file = new FileStream(temporary, OwnerOnlyFile.CreateOptions()))
+            if (!File.Exists(path))
             {
-                file.Write(RandomNumberGenerator.GetBytes(KeyBytes));
-                file.Flush(flushToDisk: true);
+                var options = OwnerOnlyFile.CreateOptions();
+                options.Share = FileShare.None;
+                try
+                {
+                    using var file = new FileStream(path, options);
+                    var key = RandomNumberGenerator.GetBytes(KeyBytes);
+                    file.Write(key);
+                    file.Flush(flushToDisk: true);
+                    return key;
+                }
+                catch (IOException) when (File.Exists(path))
+                {
+                    // Another replica created it first: read its key.
+                }
             }
-            try
-            {
-                File.Move(temporary, path, overwrite: false);
-            }
-            catch (IOException) when (File.Exists(path))
-            {
-                // Another replica's key got there first: it is the one.
-            }
+            if (Read(path, final: DateTime.UtcNow > deadline) is { } existing)
+                return existing;
+            Thread.Sleep(10);
         }
-        finally
-        {
-            File.Delete(temporary);
-        }
-        return Read(path) ?? throw new IOException($"the download signing key {path} vanished right after it was created");
     }
 
-    private static byte[]? Read(string path)
+    /// <param name="final">Past the deadline a short key is a broken file, not one being written.</param>
+    private static byte[]? Read(string path, bool final)
     {
         byte[] key;
         try
         {
             key = File.ReadAllBytes(path);
         }
-        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException || (ex is IOException && !final))
         {
-            return null;
+            return null;   // gone, or locked by the replica writing it
         }
-        return key.Length == KeyBytes
-            ? key
-            : throw new InvalidDataException($"the download signing key {path} is {key.Length} bytes, not {KeyBytes}; delete it to have a new one made (download URLs issued so far then stop working)");
+        if (key.Length == KeyBytes)
+            return key;
+        return final
+            ? throw new InvalidDataException($"the download signing key {path} is {key.Length} bytes, not {KeyBytes}; delete it to have a new one made (download URLs issued so far then stop working)")
+            : null;
     }
 }

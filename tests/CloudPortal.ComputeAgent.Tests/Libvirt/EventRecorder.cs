@@ -6,7 +6,11 @@ namespace CloudPortal.ComputeAgent.Tests.Libvirt;
 /// <summary>Collects lifecycle events from the event loop thread so a test can wait for them (bounded).</summary>
 internal sealed class EventRecorder
 {
-    public static readonly TimeSpan Patience = TimeSpan.FromSeconds(15);
+    /// <summary>
+    /// How long to wait for an event before calling it lost. Generous: the suite runs other test projects' KVM guests
+    /// and clouds on the same two cores, and once (in a full run) no event of a test-driver domain arrived within 15 s.
+    /// </summary>
+    public static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
     private readonly Channel<DomainLifecycleEvent> _channel = Channel.CreateUnbounded<DomainLifecycleEvent>();
     private readonly List<DomainLifecycleEvent> _seen = [];
     private readonly Lock _gate = new();

@@ -13,7 +13,7 @@ public sealed class AllInOneTests
         var url = $"http://127.0.0.1:{FreePort.Next()}";
         await using var cloud = CloudPortalProcess.Start(["all-in-one", "--urls", url, "--data-dir", deployment.DataDir], deployment.Environment());
 
-        await cloud.WaitUntilReadyAsync(url, TimeSpan.FromSeconds(60));
+        await cloud.WaitUntilReadyAsync(url, CloudPortalProcess.ReadyTimeout);
 
         var hosts = await Eventually.OutputAsync(["admin", "hosts", "--data-dir", deployment.DataDir], deployment.Environment(),
             output => output.Contains(Environment.MachineName, StringComparison.Ordinal));
@@ -30,7 +30,7 @@ public sealed class AllInOneTests
         await using var deployment = await Deployment.AllInOneAsync();
         var url = $"http://127.0.0.1:{FreePort.Next()}";
         await using var cloud = CloudPortalProcess.Start(["all-in-one", "--urls", url, "--data-dir", deployment.DataDir], deployment.Environment());
-        await cloud.WaitUntilReadyAsync(url, TimeSpan.FromSeconds(60));
+        await cloud.WaitUntilReadyAsync(url, CloudPortalProcess.ReadyTimeout);
 
         using var http = new HttpClient { BaseAddress = new Uri(url) };
         var ready = await http.GetStringAsync("/health/ready");

@@ -18,9 +18,9 @@ public sealed partial class NodeReportTests
         var environment = deployment.Environment();
 
         await using var scheduler = CloudPortalProcess.Start(["serve", "scheduler", "--urls", schedulerUrl, "--data-dir", deployment.DataDir], environment);
-        await scheduler.WaitUntilReadyAsync(schedulerUrl, TimeSpan.FromSeconds(60));
+        await scheduler.WaitUntilReadyAsync(schedulerUrl, CloudPortalProcess.ReadyTimeout);
         await using var agent = CloudPortalProcess.Start(["agent", "--host", node, "--urls", agentUrl, "--data-dir", deployment.NewDirectory()], environment);
-        await agent.WaitUntilReadyAsync(agentUrl, TimeSpan.FromSeconds(60));
+        await agent.WaitUntilReadyAsync(agentUrl, CloudPortalProcess.ReadyTimeout);
 
         // admin hosts reads the Scheduler's PostgreSQL database, from yet another process and data directory.
         var admin = new[] { "admin", "hosts", "--data-dir", deployment.NewDirectory() };
@@ -49,7 +49,7 @@ public sealed partial class NodeReportTests
         environment["CloudPortal__Agent__Host"] = node;
 
         await using var cloud = CloudPortalProcess.Start(["all-in-one", "--urls", url, "--data-dir", deployment.DataDir], environment);
-        await cloud.WaitUntilReadyAsync(url, TimeSpan.FromSeconds(60));
+        await cloud.WaitUntilReadyAsync(url, CloudPortalProcess.ReadyTimeout);
 
         var admin = new[] { "admin", "hosts", "--data-dir", deployment.DataDir };
         var first = await Eventually.OutputAsync(admin, environment, output => output.Contains(node, StringComparison.Ordinal));
@@ -69,7 +69,7 @@ public sealed partial class NodeReportTests
         environment["CloudPortal__Agent__Libvirt"] = "qemu+unix:///system?socket=/nonexistent/libvirt-sock";
 
         await using var cloud = CloudPortalProcess.Start(["all-in-one", "--urls", url, "--data-dir", deployment.DataDir], environment);
-        await cloud.WaitUntilReadyAsync(url, TimeSpan.FromSeconds(60));
+        await cloud.WaitUntilReadyAsync(url, CloudPortalProcess.ReadyTimeout);
 
         var hosts = await Eventually.OutputAsync(["admin", "hosts", "--data-dir", deployment.DataDir], environment, output => output.Contains(node, StringComparison.Ordinal));
         var line = Row(hosts, node);

@@ -127,20 +127,15 @@ public sealed class AdminController : PortalController
     public async Task<IActionResult> UserList(CancellationToken cancellationToken) => View("Users", await UsersModelAsync(null, cancellationToken));
 
     [HttpPost("/admin/users")]
-    public async Task<IActionResult> CreateUser([FromForm] string? userName, [FromForm] string? password, [FromForm] string? email, [FromForm] bool cloudAdmin,
-        CancellationToken cancellationToken)
-    {
-        try
-        {
-            await Api.SendAsync(HttpMethod.Post, "identity", "identity/v1/users", new CreateUser(userName, password, email, null, cloudAdmin), cancellationToken);
-            return Done($"User {userName} created.", nameof(UserList));
-        }
-        catch (ApiException refusal) when (refusal.Status is 400 or 409)
-        {
-            Response.StatusCode = 422;
-            return View("Users", await UsersModelAsync(refusal.Message, cancellationToken));
-        }
-    }
+    public Task<IActionResult> CreateUser([FromForm] string? userName, [FromForm] string? password, [FromForm] string? email, [FromForm] bool cloudAdmin,
+        CancellationToken cancellationToken) =>
+        ChangeAsync(() => Api.SendAsync(HttpMethod.Post, "identity", "identity/v1/users", new CreateUser(userName, password, email, null, cloudAdmin), cancellationToken),
+            $"User {userName} created.", nameof(UserList), async error => View("Users", await UsersModelAsync(error, cancellationToken)));
+
+    [HttpPost("/admin/users/{id:guid}/password")]
+    public Task<IActionResult> ResetPassword(Guid id, [FromForm] string? newPassword, CancellationToken cancellationToken) =>
+        ChangeAsync(() => Api.SendAsync(HttpMethod.Post, "identity", $"identity/v1/users/{id}/password", new { newPassword }, cancellationToken),
+            "Password reset.", nameof(UserList), async error => View("Users", await UsersModelAsync(error, cancellationToken)));
 
     [HttpPost("/admin/users/{id:guid}/{operation:regex(^(unlock|delete)$)}")]
     public async Task<IActionResult> ChangeUser(Guid id, string operation, CancellationToken cancellationToken)
@@ -163,20 +158,10 @@ public sealed class AdminController : PortalController
     public async Task<IActionResult> Flavors(CancellationToken cancellationToken) => View(await FlavorsModelAsync(null, cancellationToken));
 
     [HttpPost("/admin/flavors")]
-    public async Task<IActionResult> CreateFlavor([FromForm] string? name, [FromForm] int vcpus, [FromForm] int ramMb, [FromForm] int diskGb, [FromForm] bool isPublic,
-        CancellationToken cancellationToken)
-    {
-        try
-        {
-            await Api.SendAsync(HttpMethod.Post, "compute", "compute/v1/flavors", new { name, vcpus, ramMb, diskGb, isPublic }, cancellationToken);
-            return Done($"Flavor {name} created.", "Flavors");
-        }
-        catch (ApiException refusal) when (refusal.Status is 400 or 409)
-        {
-            Response.StatusCode = 422;
-            return View("Flavors", await FlavorsModelAsync(refusal.Message, cancellationToken));
-        }
-    }
+    public Task<IActionResult> CreateFlavor([FromForm] string? name, [FromForm] int vcpus, [FromForm] int ramMb, [FromForm] int diskGb, [FromForm] bool isPublic,
+        CancellationToken cancellationToken) =>
+        ChangeAsync(() => Api.SendAsync(HttpMethod.Post, "compute", "compute/v1/flavors", new { name, vcpus, ramMb, diskGb, isPublic }, cancellationToken),
+            $"Flavor {name} created.", nameof(Flavors), async error => View("Flavors", await FlavorsModelAsync(error, cancellationToken)));
 
     [HttpPost("/admin/flavors/{id:guid}/delete")]
     public async Task<IActionResult> DeleteFlavor(Guid id, CancellationToken cancellationToken)

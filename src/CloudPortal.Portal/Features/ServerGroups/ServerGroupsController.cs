@@ -16,19 +16,9 @@ public sealed class ServerGroupsController : PortalController
     public async Task<IActionResult> Index(CancellationToken cancellationToken) => View(await ModelAsync(null, cancellationToken));
 
     [HttpPost("/server-groups")]
-    public async Task<IActionResult> Create([FromForm] string? name, [FromForm] string? policy, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await Api.SendAsync(HttpMethod.Post, "compute", "compute/v1/server-groups", new { name, policy }, cancellationToken);
-            return Done($"Server group {name} created.", "Index");
-        }
-        catch (ApiException refusal) when (refusal.Status is 400 or 403 or 409)
-        {
-            Response.StatusCode = 422;
-            return View("Index", await ModelAsync(refusal.Message, cancellationToken));
-        }
-    }
+    public Task<IActionResult> Create([FromForm] string? name, [FromForm] string? policy, CancellationToken cancellationToken) =>
+        ChangeAsync(() => Api.SendAsync(HttpMethod.Post, "compute", "compute/v1/server-groups", new { name, policy }, cancellationToken),
+            $"Server group {name} created.", "Index", async error => View("Index", await ModelAsync(error, cancellationToken)));
 
     [HttpPost("/server-groups/{id:guid}/delete")]
     public async Task<IActionResult> Delete(Guid id, CancellationToken cancellationToken)

@@ -12,6 +12,7 @@ namespace CloudPortal.Portal.Features.Shared;
 /// and the API client with the acting project.
 /// </summary>
 [Area(Area), Authorize(Policy = PortalAuthentication.Policy), AutoValidateAntiforgeryToken]
+[ApiExplorerSettings(IgnoreApi = true)]   // HTML pages, not REST: in no OpenAPI document
 public abstract class PortalController : Controller
 {
     public const string Area = "Portal";
@@ -31,6 +32,24 @@ public abstract class PortalController : Controller
     {
         TempData["flash"] = message;
         return RedirectToAction(action, routeValues);
+    }
+
+    /// <summary>
+    /// A change through an API: done, back to <paramref name="action"/> with <paramref name="message"/>; refused (bad
+    /// input, role, quota, conflict), the same page again with the API's sentence and status 422.
+    /// </summary>
+    protected async Task<IActionResult> ChangeAsync(Func<Task> change, string message, string action, Func<string, Task<IActionResult>> again)
+    {
+        try
+        {
+            await change();
+            return Done(message, action);
+        }
+        catch (ApiException refusal) when (refusal.Status is 400 or 403 or 409)
+        {
+            Response.StatusCode = 422;
+            return await again(refusal.Message);
+        }
     }
 
     /// <summary>A refusal the page shows in its own form (the problem's sentence; no stack trace, ever).</summary>
