@@ -77,21 +77,30 @@ static double Percentile(List<double> values, double p)
 static async Task PrepareAsync(TestCloud cloud, Tenants tenants, int count)
 {
     using var identity = OidcClient.Api(cloud.IdentityUrl, tenants.AdminToken);
-    foreach (var (resource, limit) in new[] { ("instances", count), ("cores", count), ("ram_mb", count * 512) })
+    foreach (var (resource, limit) in new[] { ("instances", count), ("cores", count), ("ram_mb", count * 16) })
         (await identity.PutAsJsonAsync($"identity/v1/projects/{tenants.ProjectA}/quota/{resource}", new { limit })).EnsureSuccessStatusCode();
     using var images = OidcClient.Api(cloud.ImagesUrl, tenants.Token("memberA"), tenants.ProjectA);
     var imageId = await GuestImage.UploadAsync(images);
 
+    // A flavor and ratios that let N instances fit the simulated node (its memory and CPUs are libvirt's test values).
+    using var computeAdmin = OidcClient.Api(cloud.ComputeUrl, tenants.AdminToken);
+    (await computeAdmin.PostAsJsonAsync("compute/v1/flavors", new { name = "bench.nano", vcpus = 1, ramMb = 16, diskGb = 1 })).EnsureSuccessStatusCode();
+    using var scheduler = OidcClient.Api(cloud.SchedulerUrl, tenants.AdminToken);
+    await Eventually.TrueAsync(async () => (await scheduler.PatchAsJsonAsync($"scheduler/v1/hosts/{cloud.Node}",
+        new { cpuAllocationRatio = 64.0, ramAllocationRatio = 16.0 })).IsSuccessStatusCode, "the node reported and its ratios raised");
     using var compute = OidcClient.Api(cloud.ComputeUrl, tenants.Token("memberA"), tenants.ProjectA);
     await Eventually.TrueAsync(async () =>
     {
-        using var launched = await compute.PostAsJsonAsync("compute/v1/instances", new { name = "bench", flavorId = "m1.tiny", imageId, minCount = count, maxCount = count });
+        using var launched = await compute.PostAsJsonAsync("compute/v1/instances", new { name = "bench", flavorId = "bench.nano", imageId, minCount = count, maxCount = count });
         return launched.IsSuccessStatusCode;   // the quota limits reach Compute as events: try until they have
     }, $"a launch of {count} instances");
     await Eventually.TrueAsync(async () =>
     {
-        var page = await compute.GetFromJsonAsync<JsonElement>("compute/v1/instances?status=active&limit=1000");
-        return page.GetProperty("instances").GetArrayLength() == count;
+        var page = await compute.GetFromJsonAsync<JsonElement>("compute/v1/instances?limit=1000");
+        var statuses = page.GetProperty("instances").EnumerateArray().Select(i => i.GetProperty("status").GetString()).ToList();
+        if (statuses.Contains("error"))
+            throw new InvalidOperationException($"instances went to error: {page}");
+        return statuses.Count(s => s == "active") == count;
     }, $"{count} active instances", TimeSpan.FromMinutes(5));
 }
 
