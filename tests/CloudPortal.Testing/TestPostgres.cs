@@ -51,7 +51,7 @@ public sealed class TestPostgres : IAsyncDisposable
 
     private static async Task<NpgsqlConnection> OpenAsync()
     {
-        var builder = new NpgsqlConnectionStringBuilder(TestEnvironment.Postgres) { Database = "postgres", Timeout = 5, Pooling = false };
+        var builder = new NpgsqlConnectionStringBuilder(TestEnvironment.Postgres) { Database = "postgres", Timeout = 30, Pooling = false }   // 30 s: a loaded machine (several test projects at once) is slow to accept;
         var connection = new NpgsqlConnection(builder.ToString());
         await connection.OpenAsync();
         return connection;
