@@ -51,7 +51,8 @@ public sealed class TestPostgres : IAsyncDisposable
 
     private static async Task<NpgsqlConnection> OpenAsync()
     {
-        var builder = new NpgsqlConnectionStringBuilder(TestEnvironment.Postgres) { Database = "postgres", Timeout = 30, Pooling = false }   // 30 s: a loaded machine (several test projects at once) is slow to accept;
+        // 30 s: a loaded machine (several test projects at once) is slow to accept.
+        var builder = new NpgsqlConnectionStringBuilder(TestEnvironment.Postgres) { Database = "postgres", Timeout = 30, Pooling = false };
         var connection = new NpgsqlConnection(builder.ToString());
         await connection.OpenAsync();
         return connection;
