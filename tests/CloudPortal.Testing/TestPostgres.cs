@@ -44,8 +44,21 @@ public sealed class TestPostgres : IAsyncDisposable
         }
         foreach (var name in names)
         {
-            await using var drop = new NpgsqlCommand($"drop database if exists \"{name}\" with (force)", connection);
-            await drop.ExecuteNonQueryAsync();
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    await using var drop = new NpgsqlCommand($"drop database if exists \"{name}\" with (force)", connection);
+                    await drop.ExecuteNonQueryAsync();
+                    break;
+                }
+                catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.InsufficientPrivilege && attempt < 20)
+                {
+                    // An autovacuum worker is in the fresh database: FORCE may not end it (our role is no superuser),
+                    // but it finishes soon.
+                    await Task.Delay(500);
+                }
+            }
         }
     }
 
