@@ -15,7 +15,7 @@ public sealed class QemuGuestTests : IDisposable
     private const int StoppedDestroyed = 1;  // VIR_DOMAIN_EVENT_STOPPED_DESTROYED
     private const int StoppedSaved = 4;      // VIR_DOMAIN_EVENT_STOPPED_SAVED
     private const int ShutoffSaved = 5;      // VIR_DOMAIN_SHUTOFF_SAVED
-    private static readonly TimeSpan ConsolePatience = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan ConsolePatience = TimeSpan.FromSeconds(120); // a loaded two-core machine can starve a guest that long
     private readonly LibvirtLeftovers _leftovers = new();
 
     public void Dispose() => _leftovers.Dispose();
