@@ -79,11 +79,11 @@ public sealed record InstancePage(IReadOnlyList<InstanceView> Instances, string?
 public sealed record LaunchResult(Guid ReservationId, IReadOnlyList<InstanceView> Instances);
 
 public sealed record InstanceActionView(
-    Guid Id, string Action, string RequestId, Guid? UserId, string UserName, DateTime StartedAt, DateTime? FinishedAt,
+    Guid Id, Guid InstanceId, string Action, string RequestId, Guid? UserId, string UserName, DateTime StartedAt, DateTime? FinishedAt,
     string? Result, FaultView? Fault, string? Detail)
 {
     public static InstanceActionView Of(InstanceActionRecord a) => new(
-        a.Id, Wire(a.Operation), a.RequestId, a.UserId, a.UserName, a.StartedAt, a.FinishedAt, a.Result,
+        a.Id, a.InstanceId, Wire(a.Operation), a.RequestId, a.UserId, a.UserName, a.StartedAt, a.FinishedAt, a.Result,
         a.FaultCode is { } code ? new FaultView(code, a.FaultMessage ?? "", a.FinishedAt, null) : null, a.Detail);
 
     public static string Wire(InstanceOperation operation) => operation switch

@@ -56,6 +56,10 @@ public static class InstancesApi
             .Produces<InstanceView>(StatusCodes.Status202Accepted).ProducesProblems(400, 403, 404, 409);
         api.MapGet("/instances/{instanceId:guid}/actions", ListActions).WithSummary("The instance's action log: who did what, when, and how it ended")
             .Produces<InstanceActionPage>().ProducesProblems(400, 403, 404);
+        api.MapGet("/instance-actions", ListProjectActions).WithSummary("The project's action log across its instances, newest first (what the portal's overview shows)")
+            .WithDescription("Every instance's actions, deleted instances' included, each naming its `instanceId`; paging with `limit` and `marker`. " +
+                "Cloud admins: `allProjects=true` for every project.")
+            .Produces<InstanceActionPage>().ProducesProblems(400, 403);
         return api;
     }
 
@@ -186,6 +190,15 @@ public static class InstancesApi
             return NotFound(instanceId);
         var page = await db.InstanceActions.AsNoTracking().Where(a => a.InstanceId == instanceId)
             .PageAsync(http.Request, limit, marker, newestFirst: true, http.RequestAborted);
+        return page.Problem ?? (IResult)TypedResults.Ok(new InstanceActionPage(page.Items.Select(InstanceActionView.Of).ToList(), page.Next));
+    }
+
+    private static async Task<IResult> ListProjectActions(HttpContext http, ComputeDbContext db, int? limit, Guid? marker, bool? allProjects)
+    {
+        if ((ComputeAccess.Read(http, out var scope) ?? ComputeAccess.AllProjects(ref scope, allProjects, "list the actions of every project")) is { } problem)
+            return problem;
+        var query = scope.Project is { } project ? db.InstanceActions.Where(a => a.ProjectId == project) : db.InstanceActions;
+        var page = await query.AsNoTracking().PageAsync(http.Request, limit, marker, newestFirst: true, http.RequestAborted);
         return page.Problem ?? (IResult)TypedResults.Ok(new InstanceActionPage(page.Items.Select(InstanceActionView.Of).ToList(), page.Next));
     }
 
