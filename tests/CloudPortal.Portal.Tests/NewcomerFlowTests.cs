@@ -32,20 +32,21 @@ public sealed class NewcomerFlowTests(PortalBrowser browser) : IClassFixture<Por
     public async Task A_newcomer_signs_in_uploads_launches_watches_and_reaches_a_guest(string mode)
     {
         var test = $"{Test}-{mode}";
+        await using var cloud = await TestCloud.StartAsync(mode, FastAgent);
         try
         {
-            await FlowAsync(mode, test);
+            await FlowAsync(cloud, mode, test);
         }
         catch
         {
             await browser.KeepFailureAsync(test);
+            await PortalBrowser.KeepLogsAsync(cloud, test);
             throw;
         }
     }
 
-    private async Task FlowAsync(string mode, string artifacts)
+    private async Task FlowAsync(TestCloud cloud, string mode, string artifacts)
     {
-        await using var cloud = await TestCloud.StartAsync(mode, FastAgent);
         await cloud.StartPortalAsync();
         var admin = await browser.NewUserAsync(cloud.PortalUrl);
 
@@ -108,6 +109,27 @@ public sealed class NewcomerFlowTests(PortalBrowser browser) : IClassFixture<Por
             Assert.NotEqual("", (await row.Locator("td.fit").TextContentAsync())?.Trim());
         Assert.Equal("true", await member.GetAttributeAsync("tr[data-flavor='m1.tiny']", "data-fits"));
         await PortalBrowser.ScreenshotAsync(member, artifacts, "3a-wizard");
+        // The wizard also makes a key pair in place: its private key downloads once, and the new key is selected.
+        await member.ClickAsync("#new-key summary");
+        await member.FillAsync("#new-key-name", "wizard-key");
+        var download = await member.RunAndWaitForDownloadAsync(() => member.ClickAsync("#new-key-submit"));
+        Assert.Equal("wizard-key.pem", download.SuggestedFilename);
+        await member.WaitForSelectorAsync("#new-key-status.alert-success");
+        Assert.Equal("wizard-key", await member.InputValueAsync("#KeyName"));
+        Assert.StartsWith("ssh-ed25519 ", await PublicHalfAsync(await download.PathAsync()));
+        await PortalBrowser.ScreenshotAsync(member, artifacts, "3a-wizard-key-pair");
+
+        // Distributed: a second portal replica shows the same list live (each replica has its own subscription to Compute's events).
+        IPage? replica = null;
+        if (mode == "distributed")
+        {
+            await cloud.StartSecondPortalAsync();
+            replica = await browser.NewUserAsync(cloud.SecondPortalUrl);
+            await PortalPages.SignInAsync(replica, Member, MemberPassword);
+            await replica.GotoAsync("/instances");
+            await replica.WaitForSelectorAsync("body[data-live=ready]");
+            await replica.EvaluateAsync("window.sameDocument = true");
+        }
         await member.FillAsync("#Name", "web");
         await member.FillAsync("#Count", "2");
         await member.SelectOptionAsync("#ImageId", new SelectOptionValue { Label = "guest (private, qcow2)" });
@@ -124,6 +146,12 @@ public sealed class NewcomerFlowTests(PortalBrowser browser) : IClassFixture<Por
         await member.WaitForFunctionAsync("() => document.querySelectorAll('#instances tr[data-status=active]').length === 2", null, new() { Timeout = 180_000 });
         Assert.True(await member.EvaluateAsync<bool>("window.sameDocument === true"), "the list turned active by itself, without a reload");
         await PortalBrowser.ScreenshotAsync(member, artifacts, "3c-active-without-reload");
+        if (replica is not null)
+        {
+            await replica.WaitForFunctionAsync("() => document.querySelectorAll('#instances tr[data-status=active]').length === 2", null, new() { Timeout = 60_000 });
+            Assert.True(await replica.EvaluateAsync<bool>("window.sameDocument === true"), "the second replica's list turned active by itself");
+            await PortalBrowser.ScreenshotAsync(replica, artifacts, "3c-second-replica-live");
+        }
         var first = await member.GetAttributeAsync("#instances tbody tr:first-child", "data-instance");
 
         await Eventually.TrueAsync(async () =>
@@ -171,7 +199,11 @@ public sealed class NewcomerFlowTests(PortalBrowser browser) : IClassFixture<Por
         await member.WaitForSelectorAsync("#instance-status:text-is('deleted')", new() { Timeout = 60_000 });
         foreach (var action in new[] { "create", "stop", "start", "delete" })
             Assert.Equal(1, await member.Locator($"#action-log tr[data-action-row={action}]").CountAsync());
-        await PortalBrowser.ScreenshotAsync(member, artifacts, "5-action-log");
+        await PortalBrowser.ScreenshotAsync(member, artifacts, "5a-action-log");
+        await member.GotoAsync("/");
+        var recent = await member.EvalOnSelectorAllAsync<string[]>("#recent-actions tr[data-recent-action]", "rows => rows.map(r => r.dataset.recentAction)");
+        Assert.Equal(["delete", "start", "stop"], recent.Take(3));
+        await PortalBrowser.ScreenshotAsync(member, artifacts, "5b-overview-recent-actions");
 
         // 6. Two more do not fit (1 left) until the admin raises the quota; then the admin disables the only host.
         await member.GotoAsync("/launch?Count=2");
@@ -211,6 +243,17 @@ public sealed class NewcomerFlowTests(PortalBrowser browser) : IClassFixture<Por
         await page.ClickAsync($"[data-action={action}]");
         await page.WaitForSelectorAsync($"#instance-status:text-is('{status}')", new() { Timeout = 60_000 });
         await page.WaitForSelectorAsync("#instance-task", new() { State = WaitForSelectorState.Detached, Timeout = 60_000 });
+    }
+
+    /// <summary>What <c>ssh-keygen -y</c> derives from a private key file: proof that the download is a usable key.</summary>
+    private static async Task<string> PublicHalfAsync(string privateKey)
+    {
+        File.SetUnixFileMode(privateKey, UnixFileMode.UserRead | UnixFileMode.UserWrite);   // ssh-keygen refuses a readable key
+        using var keygen = Process.Start(new ProcessStartInfo("ssh-keygen", ["-y", "-f", privateKey]) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        var output = await keygen.StandardOutput.ReadToEndAsync();
+        await keygen.WaitForExitAsync();
+        Assert.True(keygen.ExitCode == 0, await keygen.StandardError.ReadToEndAsync());
+        return output.Trim();
     }
 
     private static async Task<string> PublicKeyAsync(string directory)

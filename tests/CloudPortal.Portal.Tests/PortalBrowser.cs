@@ -66,6 +66,14 @@ public sealed class PortalBrowser : IAsyncLifetime
         }
     }
 
+    /// <summary>When a test fails: what every process of the cloud printed (a page's 500 says why only there).</summary>
+    public static async Task KeepLogsAsync(CloudPortal.Testing.TestCloud cloud, string test)
+    {
+        Directory.CreateDirectory(Path.Combine(Artifacts, test));
+        for (var i = 0; i < cloud.Processes.Count; i++)
+            await File.WriteAllTextAsync(Path.Combine(Artifacts, test, $"failure-process{i}.log"), cloud.Processes[i].Output);
+    }
+
     public static async Task ScreenshotAsync(IPage page, string test, string step)
     {
         var directory = Path.Combine(Artifacts, test);

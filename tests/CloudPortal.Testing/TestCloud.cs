@@ -186,14 +186,28 @@ public sealed partial class TestCloud : IAsyncDisposable
     /// </summary>
     public async Task StartPortalAsync()
     {
-        if (!Deployment.IsDistributed)
-            return;
+        if (Deployment.IsDistributed)
+            await StartPortalReplicaAsync(PortalUrl);
+    }
+
+    /// <summary>
+    /// Distributed: a second portal process at <see cref="SecondPortalUrl"/>, with its own data directory (its own
+    /// sessions and keys) and its own subscription to Compute's events, as a replica behind a load balancer would be.
+    /// </summary>
+    public Task StartSecondPortalAsync() =>
+        Deployment.IsDistributed ? StartPortalReplicaAsync(SecondPortalUrl) : throw new InvalidOperationException("all-in-one has one portal");
+
+    /// <summary>Where <see cref="StartSecondPortalAsync"/> starts a second portal (distributed only).</summary>
+    public string SecondPortalUrl { get; private set; } = "";
+
+    private async Task StartPortalReplicaAsync(string url)
+    {
         var environment = WithAuthority();
-        foreach (var (module, url) in new[] { ("identity", IdentityUrl), ("compute", ComputeUrl), ("images", ImagesUrl), ("scheduler", SchedulerUrl) })
-            environment[$"CloudPortal__Portal__Apis__{module}"] = url;
-        var portal = CloudPortalProcess.Start(["serve", "portal", "--urls", PortalUrl, "--data-dir", Deployment.NewDirectory()], environment);
+        foreach (var (module, api) in new[] { ("identity", IdentityUrl), ("compute", ComputeUrl), ("images", ImagesUrl), ("scheduler", SchedulerUrl) })
+            environment[$"CloudPortal__Portal__Apis__{module}"] = api;
+        var portal = CloudPortalProcess.Start(["serve", "portal", "--urls", url, "--data-dir", Deployment.NewDirectory()], environment);
         _processes.Add(portal);
-        await portal.WaitUntilReadyAsync(PortalUrl, CloudPortalProcess.ReadyTimeout);
+        await portal.WaitUntilReadyAsync(url, CloudPortalProcess.ReadyTimeout);
     }
 
     private async Task StartAllInOneAsync()
@@ -218,8 +232,10 @@ public sealed partial class TestCloud : IAsyncDisposable
         SchedulerUrl = $"http://127.0.0.1:{FreePort.Next()}";
         // The portal process is started on demand (StartPortalAsync); Identity knows its callback from the start.
         PortalUrl = $"http://127.0.0.1:{FreePort.Next()}";
+        SecondPortalUrl = $"http://127.0.0.1:{FreePort.Next()}";
         environment["CloudPortal__Identity__PortalRedirectUris__0"] = $"{IdentityUrl}/signin-oidc";
         environment["CloudPortal__Identity__PortalRedirectUris__1"] = $"{PortalUrl}/signin-oidc";
+        environment["CloudPortal__Identity__PortalRedirectUris__2"] = $"{SecondPortalUrl}/signin-oidc";
         var identity = CloudPortalProcess.Start(["serve", "identity", "--urls", IdentityUrl, "--data-dir", Deployment.DataDir], environment);
         _processes.Add(identity);
         var withAuthority = WithAuthority();

@@ -96,6 +96,8 @@ public static class PortalAuthentication
                 };
             });
 
+        builder.Services.AddHealthChecks().AddCheck<IdentityDiscoveryCheck>("portal-identity", tags: ["ready"]);
+
         builder.Services.AddAuthorizationBuilder()
             .AddPolicy(Policy, p => p.AddAuthenticationSchemes(CookieScheme).RequireAuthenticatedUser())
             .AddPolicy(CloudAdminPolicy, p => p.AddAuthenticationSchemes(CookieScheme).RequireAuthenticatedUser().RequireClaim(CloudClaims.CloudAdmin, "true"));

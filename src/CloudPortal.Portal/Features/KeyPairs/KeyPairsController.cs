@@ -28,11 +28,15 @@ public sealed class KeyPairsController : PortalController
                 Response.Headers.CacheControl = "no-store";
                 return File(System.Text.Encoding.ASCII.GetBytes(privateKey), "application/x-pem-file", $"{created.Name}.pem");
             }
+            if (FromScript)
+                return Json(new { created.Name, created.Fingerprint });
             return Done($"Key pair {created.Name} imported ({created.Fingerprint}).", "Index");
         }
         catch (ApiException refusal) when (refusal.Status is 400 or 403 or 409)
         {
             Response.StatusCode = 422;
+            if (FromScript)
+                return Json(new { refusal.Message });
             return View("Index", await ModelAsync(refusal.Message, cancellationToken));
         }
     }
@@ -43,6 +47,9 @@ public sealed class KeyPairsController : PortalController
         await Api.SendAsync(HttpMethod.Delete, "compute", $"compute/v1/key-pairs/{Uri.EscapeDataString(name)}", null, cancellationToken);
         return Done($"Key pair {name} deleted.", "Index");
     }
+
+    /// <summary>The launch wizard posts this form from script and wants an answer it can show in place, not a page.</summary>
+    private bool FromScript => Request.Headers.XRequestedWith == "fetch";
 
     private async Task<KeyPairsModel> ModelAsync(string? error, CancellationToken cancellationToken) =>
         new((await Api.GetAsync<KeyPairPage>("compute", "compute/v1/key-pairs?limit=1000", cancellationToken)).KeyPairs, Projects.CanChange, error);

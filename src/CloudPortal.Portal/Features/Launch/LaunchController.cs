@@ -41,7 +41,7 @@ public sealed class LaunchForm
 
 public sealed record LaunchModel(
     LaunchForm Form, IReadOnlyList<ImageView> Images, IReadOnlyList<FlavorFitRow> Flavors, IReadOnlyList<KeyPairView> KeyPairs,
-    IReadOnlyList<ServerGroupView> ServerGroups, string? CapacityUnknown);
+    IReadOnlyList<ServerGroupView> ServerGroups, string? CapacityUnknown, bool CanCreateKeyPairs);
 
 /// <summary>
 /// The launch wizard: one form with a flavor table in which every row says, before the click, whether the count
@@ -94,7 +94,7 @@ public sealed class LaunchController : PortalController
             .Select(f => new FlavorFitRow(f, LaunchFit.QuotaProblem(quota.Result, f, count),
                 LaunchFit.CapacityProblem(fits?.GetValueOrDefault(f.Id.ToString()), count), fits?.GetValueOrDefault(f.Id.ToString())?.Count))
             .ToList();
-        return new LaunchModel(form, images.Result.Images, rows, keyPairs.Result.KeyPairs, groups.Result.ServerGroups, capacityUnknown);
+        return new LaunchModel(form, images.Result.Images, rows, keyPairs.Result.KeyPairs, groups.Result.ServerGroups, capacityUnknown, Projects.CanChange);
     }
 
     /// <summary>The Scheduler's fit check over the bus; when it does not answer, the table says capacity is unknown rather than guessing.</summary>

@@ -123,3 +123,43 @@ document.querySelectorAll("form[data-confirm]").forEach(form =>
     };
     if (document.querySelector("[data-refresh]")) setTimeout(poll, 1500);
 })();
+
+// The launch wizard's key pair form: creates or imports a key in place and selects it. A generated private key is
+// handed to the browser as a download, once: Compute does not keep it.
+(function newKeyPair() {
+    const form = document.getElementById("new-key-form");
+    if (!form) return;
+    document.querySelectorAll("a[data-open-details]").forEach(link =>
+        link.addEventListener("click", () => { document.querySelector(link.getAttribute("href")).open = true; }));
+    const status = document.getElementById("new-key-status");
+    const show = (kind, text) => { status.className = `alert alert-${kind} mt-2`; status.textContent = text; };
+    form.addEventListener("submit", async event => {
+        event.preventDefault();
+        const name = form.elements.name.value.trim();
+        const response = await fetch(form.action, { method: "POST", body: new FormData(form), headers: { "X-Requested-With": "fetch" } });
+        if (!response.ok) {
+            let message = "The key pair was refused.";
+            try { message = (await response.json()).message ?? message; } catch { /* not JSON */ }
+            show("danger", message);
+            return;
+        }
+        let text;
+        if ((response.headers.get("Content-Type") ?? "").startsWith("application/x-pem-file")) {
+            const url = URL.createObjectURL(await response.blob());
+            const link = Object.assign(document.createElement("a"), { href: url, download: `${name}.pem` });
+            document.body.appendChild(link);
+            link.click();
+            link.remove();
+            setTimeout(() => URL.revokeObjectURL(url), 60_000);
+            text = `Key pair ${name} created. Its private key was saved as ${name}.pem; keep it, it cannot be downloaded again.`;
+        } else {
+            const created = await response.json();
+            text = `Key pair ${created.name} imported (${created.fingerprint}).`;
+        }
+        const select = document.getElementById("KeyName");
+        select.add(new Option(name, name, true, true));
+        select.dispatchEvent(new Event("change"));
+        show("success", text);
+        form.reset();
+    });
+})();
