@@ -80,6 +80,9 @@ public static class IdentityModule
                 server.AllowAuthorizationCodeFlow().RequireProofKeyForCodeExchange()
                     .AllowRefreshTokenFlow()
                     .AllowClientCredentialsFlow();
+                // S256 only: a "plain" challenge is the verifier itself, so an intercepted authorization request would
+                // reveal what redeems the code. Without a method, OpenIddict would assume plain and now refuses it.
+                server.Configure(o => o.CodeChallengeMethods.Remove(CodeChallengeMethods.Plain));
                 server.RegisterScopes(Scopes.OpenId, Scopes.Profile, Scopes.Email, Scopes.OfflineAccess, Clients.ApiScope);
                 server.AddSigningKey(keys.Signing).AddEncryptionKey(keys.Encryption);
                 // Plain JWTs: every module validates them with the public signing key alone.

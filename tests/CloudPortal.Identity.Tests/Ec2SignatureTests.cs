@@ -48,7 +48,12 @@ public sealed class Ec2SignatureTests
         var scope = new SigV4Scope(DateTime.UtcNow.AddMinutes(-20).ToString("yyyyMMdd"), "cp-1", "ec2");
         var signedAt = DateTimeOffset.UtcNow.AddMinutes(-20);
         var stale = SigV4Signer.BuildStringToSign(signedAt.ToString("yyyyMMdd'T'HHmmss'Z'"), scope, "GET\n/\n\nhost:127.0.0.1\n\nhost\n" + SigV4Signer.EmptyPayloadHash);
-        AssertRejected(await bus.VerifyAsync(new VerifyEc2Signature(accessKeyId, stale, SigV4Signer.ComputeSignature(secret, scope, stale), scope.ToString(), signedAt, null)), "RequestExpired");
+        AssertRejected(await bus.VerifyAsync(new VerifyEc2Signature(accessKeyId, stale, SigV4Signer.ComputeSignature(secret, scope, stale), scope.ToString(), null)), "RequestExpired");
+
+        // An expiry beyond AWS's seven days, or a scope beside the signature that is not the one it covers, is refused.
+        var replayed = new VerifyEc2Signature(accessKeyId, stale, SigV4Signer.ComputeSignature(secret, scope, stale), scope.ToString(), TimeSpan.FromSeconds(SigV4Request.MaxExpiresSeconds + 1));
+        AssertRejected(await bus.VerifyAsync(replayed), "AuthFailure");
+        AssertRejected(await bus.VerifyAsync(Request(good) with { Scope = new SigV4Scope(DateTime.UtcNow.ToString("yyyyMMdd"), "other-1", "ec2").ToString() }), "AuthFailure");
 
         // The key acts with its owner's role now: once the role is revoked, the same good signature fails.
         using var admin = OidcClient.Api(cloud.IdentityUrl, tenants.AdminToken);
@@ -63,7 +68,7 @@ public sealed class Ec2SignatureTests
     }
 
     private static VerifyEc2Signature Request(SigV4Request signed) =>
-        new(signed.AccessKeyId, signed.StringToSign, signed.Signature, signed.Scope.ToString(), signed.SignedAt, signed.ExpiresIn);
+        new(signed.AccessKeyId, signed.StringToSign, signed.Signature, signed.Scope.ToString(), signed.ExpiresIn);
 
     /// <summary>An EC2 DescribeInstances POST signed now by botocore, parsed by our SigV4 code as the EC2 API will.</summary>
     private static SigV4Request SignWithBotocore(string accessKeyId, string secret)

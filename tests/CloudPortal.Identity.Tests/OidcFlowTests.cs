@@ -78,7 +78,7 @@ public sealed class OidcFlowTests
         Assert.Equal($"{cloud.IdentityUrl}/", discovery.GetProperty("issuer").GetString());
         Assert.Equal($"{cloud.IdentityUrl}/identity/connect/authorize", discovery.GetProperty("authorization_endpoint").GetString());
         Assert.Equal($"{cloud.IdentityUrl}/identity/connect/token", discovery.GetProperty("token_endpoint").GetString());
-        Assert.Contains("S256", discovery.GetProperty("code_challenge_methods_supported").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(["S256"], discovery.GetProperty("code_challenge_methods_supported").EnumerateArray().Select(e => e.GetString()));
         var grants = discovery.GetProperty("grant_types_supported").EnumerateArray().Select(e => e.GetString()).ToList();
         Assert.Contains("authorization_code", grants);
         Assert.Contains("client_credentials", grants);
@@ -86,6 +86,26 @@ public sealed class OidcFlowTests
         Assert.DoesNotContain("password", grants);
         var jwks = await http.GetFromJsonAsync<JsonElement>(new Uri(discovery.GetProperty("jwks_uri").GetString()!));
         Assert.Equal("RSA", jwks.GetProperty("keys")[0].GetProperty("kty").GetString());
+    }
+
+    [Fact]
+    public async Task Only_an_S256_code_challenge_is_accepted()
+    {
+        await using var cloud = await TestCloud.StartAsync("all-in-one");
+
+        using var accepted = await cloud.Oidc.AuthorizeAsync("S256");
+        Assert.Equal(HttpStatusCode.Redirect, accepted.StatusCode);
+        Assert.Contains("/identity/account/login", accepted.Headers.Location!.ToString(), StringComparison.OrdinalIgnoreCase);
+
+        // plain, or no method at all (which means plain): refused on the spot, never a login page, so never a code.
+        foreach (var method in new[] { "plain", null })
+        {
+            using var refused = await cloud.Oidc.AuthorizeAsync(method);
+            var body = await refused.Content.ReadAsStringAsync();
+            Assert.True(refused.StatusCode == HttpStatusCode.BadRequest, $"{method ?? "no method"}: {(int)refused.StatusCode} {refused.Headers.Location} {body}");
+            Assert.Contains("invalid_request", body, StringComparison.Ordinal);
+            Assert.Null(refused.Headers.Location);
+        }
     }
 
     [Fact]

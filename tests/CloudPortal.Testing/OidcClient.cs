@@ -29,6 +29,29 @@ public sealed class OidcClient(string identityUrl)
     /// <summary>The redirect URI the portal client is registered with for this address.</summary>
     public string RedirectUri => new Uri(_base, "signin-oidc").ToString();
 
+    /// <summary>
+    /// The authorization endpoint's first answer to a request with this PKCE challenge method (null: none named), not
+    /// following redirects: a redirect to the login page when accepted.
+    /// </summary>
+    public async Task<HttpResponseMessage> AuthorizeAsync(string? challengeMethod)
+    {
+        using var handler = new HttpClientHandler { AllowAutoRedirect = false };
+        using var http = new HttpClient(handler) { BaseAddress = _base, Timeout = TimeSpan.FromSeconds(30) };
+        var verifier = Base64Url(RandomNumberGenerator.GetBytes(32));
+        var parameters = new Dictionary<string, string>
+        {
+            ["client_id"] = PortalClient,
+            ["redirect_uri"] = RedirectUri,
+            ["response_type"] = "code",
+            ["scope"] = Scopes,
+            ["code_challenge"] = challengeMethod == "S256" ? Base64Url(SHA256.HashData(Encoding.ASCII.GetBytes(verifier))) : verifier,
+            ["state"] = Guid.NewGuid().ToString("N"),
+        };
+        if (challengeMethod is not null)
+            parameters["code_challenge_method"] = challengeMethod;
+        return await http.GetAsync("identity/connect/authorize?" + Query(parameters));
+    }
+
     public async Task<TokenSet> SignInAsync(string userName, string password)
     {
         var (response, _) = await SignInRawAsync(userName, password);

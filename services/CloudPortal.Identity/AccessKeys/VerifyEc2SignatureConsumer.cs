@@ -9,7 +9,7 @@ namespace CloudPortal.Identity.AccessKeys;
 
 /// <summary>
 /// Keystone's ec2tokens: checks a SigV4 signature against the stored secret (constant-time), within AWS's
-/// 15-minute window, and answers with the principal and project the key acts for. Every refusal of a
+/// 15-minute window of the date inside the signed string, and answers with the principal and project the key acts for. Every refusal of a
 /// key, secret, user or membership looks the same to the caller (AuthFailure), as in AWS.
 /// </summary>
 public sealed class VerifyEc2SignatureConsumer(IdentityModuleDbContext db, IDataProtectionProvider protection, TimeProvider time)
@@ -22,16 +22,22 @@ public sealed class VerifyEc2SignatureConsumer(IdentityModuleDbContext db, IData
     {
         var request = context.Message;
         var now = time.GetUtcNow();
-        if (SigV4TimeWindow.Check(request.SignedAt, request.ExpiresIn, now) is { } expired)
+        // The window is checked against the X-Amz-Date the signature covers: a captured signature sent again later
+        // carries its old date, whatever else the message says.
+        if (!SigV4Signer.TryReadStringToSign(request.StringToSign, out var signedAt, out var scope) || scope!.ToString() != request.Scope
+            || request.ExpiresIn is { TotalSeconds: < 1 or > SigV4Request.MaxExpiresSeconds })
+        {
+            await context.RespondAsync(new Ec2SignatureRejected(request.AccessKeyId, SigV4ErrorCodes.AuthFailure, SigV4Error.AuthFailureMessage));
+            return;
+        }
+        if (SigV4TimeWindow.Check(signedAt, request.ExpiresIn, now) is { } expired)
         {
             await context.RespondAsync(new Ec2SignatureRejected(request.AccessKeyId, expired.Code, expired.Message));
             return;
         }
 
         var key = await db.AccessKeys.SingleOrDefaultAsync(k => k.AccessKeyId == request.AccessKeyId, context.CancellationToken);
-        var verified = key is not null
-            && SigV4Scope.TryParse(request.Scope, out var scope)
-            && SigV4Signer.Verify(Unprotect(key.ProtectedSecret), request.StringToSign, scope!, request.Signature);
+        var verified = key is not null && SigV4Signer.Verify(Unprotect(key.ProtectedSecret), request.StringToSign, scope, request.Signature);
         var user = verified ? await db.Users.AsNoTracking().SingleOrDefaultAsync(u => u.Id == key!.UserId, context.CancellationToken) : null;
         // The key acts with the role its owner holds now, in a project that is still enabled.
         var membership = user is null || user.LockoutEnd > now ? null : await db.RoleAssignments.AsNoTracking()

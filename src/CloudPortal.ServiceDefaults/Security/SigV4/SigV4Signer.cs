@@ -29,6 +29,24 @@ public static class SigV4Signer
         return $"{Algorithm}\n{amzDate}\n{scope}\n{HexSha256(canonicalRequest)}";
     }
 
+    /// <summary>
+    /// Reads the date and scope back out of a string to sign. They are what the signature covers, so a verifier checks
+    /// its time window against them and never against a time the caller states beside the signature.
+    /// </summary>
+    public static bool TryReadStringToSign(string stringToSign, out DateTimeOffset signedAt, out SigV4Scope? scope)
+    {
+        ArgumentNullException.ThrowIfNull(stringToSign);
+        signedAt = default;
+        scope = null;
+        var lines = stringToSign.Split('\n');
+        return lines.Length == 4 && lines[0] == Algorithm
+            && DateTimeOffset.TryParseExact(lines[1], "yyyyMMdd'T'HHmmss'Z'", System.Globalization.CultureInfo.InvariantCulture,
+                System.Globalization.DateTimeStyles.AssumeUniversal | System.Globalization.DateTimeStyles.AdjustToUniversal, out signedAt)
+            && SigV4Scope.TryParse(lines[2], out scope)
+            && scope!.Date == lines[1][..8]
+            && lines[3].Length == 64;
+    }
+
     /// <summary>kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), service), "aws4_request").</summary>
     public static byte[] DeriveSigningKey(string secretAccessKey, SigV4Scope scope)
     {
