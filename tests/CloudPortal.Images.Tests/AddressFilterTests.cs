@@ -68,6 +68,21 @@ public sealed class AddressFilterTests
         Assert.Equal([IPAddress.Loopback], allowed);
     }
 
+    [Fact]
+    public async Task A_refused_name_tells_the_tenant_neither_its_addresses_nor_whether_it_resolves()
+    {
+        var inside = await Assert.ThrowsAsync<ImportRefusedException>(() => ImportGuard.ResolveAllowedAsync("localhost", [], CancellationToken.None));
+        var nowhere = await Assert.ThrowsAsync<ImportRefusedException>(() => ImportGuard.ResolveAllowedAsync("no-such-host.invalid", [], CancellationToken.None));
+
+        Assert.Equal(("import_address_refused", "import_address_refused"), (inside.Code, nowhere.Code));
+        Assert.Equal(inside.Message.Replace("localhost", "", StringComparison.Ordinal), nowhere.Message.Replace("no-such-host.invalid", "", StringComparison.Ordinal));
+        foreach (var hidden in new[] { "127.0.0.1", "::1", "loopback", "resolve" })
+            Assert.DoesNotContain(hidden, inside.Message, StringComparison.Ordinal);
+        // The log gets the facts.
+        Assert.Contains("loopback", inside.Detail, StringComparison.Ordinal);
+        Assert.Contains("does not resolve", nowhere.Detail, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("mirror.example.org", true)]
     [InlineData("127.0.0.1", true)]

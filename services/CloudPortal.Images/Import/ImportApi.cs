@@ -63,6 +63,7 @@ public static class ImportApi
         }
         catch (ImportRefusedException refused)
         {
+            logger.LogWarning("Import into image {ImageId} refused: {Reason}", imageId, refused.Detail);
             return Problems.BadRequest(refused.Code, "Import refused", refused.Message);
         }
         var now = time.GetUtcNow().UtcDateTime;

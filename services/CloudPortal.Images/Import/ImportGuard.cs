@@ -8,9 +8,13 @@ using Microsoft.Extensions.Options;
 namespace CloudPortal.Images.Import;
 
 /// <summary>An import target the rules refuse; no connection was made to it.</summary>
-public sealed class ImportRefusedException(string code, string message) : Exception(message)
+/// <param name="message">What the tenant is told.</param>
+/// <param name="detail">What only the log gets: the addresses a name resolved to, or that it did not resolve.</param>
+public sealed class ImportRefusedException(string code, string message, string? detail = null) : Exception(message)
 {
     public string Code { get; } = code;
+
+    public string Detail { get; } = detail ?? message;
 }
 
 /// <summary>
@@ -46,6 +50,9 @@ public sealed class ImportGuard(IServiceScopeFactory scopes, IOptions<ImagesOpti
 
     public static async Task<IReadOnlyList<IPAddress>> ResolveAllowedAsync(string host, IReadOnlyList<string> allowList, CancellationToken cancellationToken)
     {
+        // A tenant learns that a name was refused, never what it resolves to inside the cloud or whether it resolves at
+        // all: either would let imports map the internal network. The facts go to the log for admins.
+        var refusedName = $"Imports may reach public internet addresses only, and '{host}' is not one. An admin can allow the host.";
         IPAddress[] addresses;
         if (IPAddress.TryParse(host.Trim('[', ']'), out var literal))
         {
@@ -59,7 +66,7 @@ public sealed class ImportGuard(IServiceScopeFactory scopes, IOptions<ImagesOpti
             }
             catch (SocketException ex)
             {
-                throw new ImportRefusedException("import_host_unresolvable", $"The import host '{host}' does not resolve: {ex.Message}");
+                throw new ImportRefusedException("import_address_refused", refusedName, $"'{host}' does not resolve: {ex.Message}");
             }
         }
         var allowed = addresses.Where(a => AddressFilter.IsAllowed(host, a, allowList) || AddressFilter.RefusalReason(a) is null).ToList();
@@ -67,8 +74,10 @@ public sealed class ImportGuard(IServiceScopeFactory scopes, IOptions<ImagesOpti
         {
             var first = addresses.FirstOrDefault();
             var why = first is null ? "no address" : AddressFilter.RefusalReason(first);
-            throw new ImportRefusedException("import_address_refused",
-                $"Imports may not reach '{host}' ({first}): it is {why}. An admin can allow the host.");
+            // An address the tenant typed is theirs to hear about.
+            throw literal is not null
+                ? new ImportRefusedException("import_address_refused", $"Imports may not reach {literal}: it is {why}. An admin can allow it.")
+                : new ImportRefusedException("import_address_refused", refusedName, $"'{host}' resolves to {string.Join(", ", addresses.Select(a => a.ToString()))}: {why}");
         }
         return allowed;
     }

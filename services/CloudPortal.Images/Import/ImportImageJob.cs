@@ -62,7 +62,7 @@ public sealed class ImportImageJob(ImagesDbContext db, ImportGuard guard, IImage
         }
         catch (ImportRefusedException refused)
         {
-            logger.LogWarning("Import of image {ImageId} refused: {Reason}", imageId, refused.Message);
+            logger.LogWarning("Import of image {ImageId} refused: {Reason}", imageId, refused.Detail);
             await intake.FailAsync(imageId, refused.Code, refused.Message, CancellationToken.None);
         }
         catch (ImageTooLargeException tooLarge)
