@@ -117,6 +117,7 @@ public static class IdentityModule
     {
         app.MapControllers();
         app.MapModuleApi(Name, "/identity/v1")
+            .ProjectIdRoutesAreProjectResources()
             .MapProjects()
             .MapMembers()
             .MapUsers()

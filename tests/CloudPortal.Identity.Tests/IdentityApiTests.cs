@@ -196,7 +196,7 @@ public sealed class IdentityApiTests
         var user = await (await admin.PostAsJsonAsync("identity/v1/users", new { userName, password = Tenants.Password })).Content.ReadFromJsonAsync<JsonElement>();
         var tokens = await cloud.Oidc.SignInAsync(userName, Tenants.Password);
         using (var before = OidcClient.Api(cloud.IdentityUrl, tokens.AccessToken))
-            Assert.Equal(HttpStatusCode.Forbidden, (await before.GetAsync($"identity/v1/projects/{tenants.ProjectA}/quota")).StatusCode);
+            Assert.Equal(HttpStatusCode.NotFound, (await before.GetAsync($"identity/v1/projects/{tenants.ProjectA}/quota")).StatusCode);   // not theirs: it does not exist
 
         (await admin.PutAsJsonAsync($"identity/v1/projects/{tenants.ProjectA}/members/{user.GetProperty("id").GetGuid()}", new { role = "reader" })).EnsureSuccessStatusCode();
 

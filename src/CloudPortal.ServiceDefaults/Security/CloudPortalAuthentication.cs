@@ -90,6 +90,7 @@ public static class CloudPortalAuthentication
     private static void AddPolicies(IHostApplicationBuilder builder)
     {
         builder.Services.AddSingleton<IAuthorizationHandler, ProjectRoleHandler>();
+        builder.Services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler, ProjectResourceResultHandler>();
         builder.Services.AddAuthorizationBuilder()
             .AddPolicy(CloudPolicies.Authenticated, p => p.RequireAuthenticatedUser())
             .AddPolicy(CloudPolicies.Reader, p => p.RequireAuthenticatedUser().AddRequirements(new ProjectRoleRequirement(ProjectRole.Reader)))
