@@ -249,8 +249,15 @@ public static class InstanceActions
         return action == "reboot" ? [X("return", true)] : [Set("instancesSet", items)];
     }
 
-    private static Ec2Exception IncorrectState(InstanceView instance, string action) => new("IncorrectInstanceState",
-        $"The instance '{Ec2Ids.Of(Ec2Ids.Instance, instance.Id)}' is not in a state from which it can be {action switch { "start" => "started", "stop" => "stopped", _ => "rebooted" }}.");
+    private static Ec2Exception IncorrectState(InstanceView instance, string action)
+    {
+        var id = Ec2Ids.Of(Ec2Ids.Instance, instance.Id);
+        var done = action switch { "start" => "started", "stop" => "stopped", _ => "rebooted" };
+        // Compute runs one operation at a time: a reboot in progress (which EC2 shows as running) finishes first.
+        return instance.Task is "rebooting" or "rebooting_hard"
+            ? new("IncorrectInstanceState", $"The instance '{id}' is rebooting; it can be {done} once the reboot is done.")
+            : new("IncorrectInstanceState", $"The instance '{id}' is not in a state from which it can be {done}.");
+    }
 
     private static async Task<IEnumerable<object?>> TerminateAsync(Ec2Context context)
     {

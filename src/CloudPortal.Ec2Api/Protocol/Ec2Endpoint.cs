@@ -139,9 +139,10 @@ public sealed partial class Ec2Endpoint(
     {
         if (http.Response.HasStarted)
             return;
-        http.Response.StatusCode = status;
+        // Serialized before anything is sent: a failure here is still answered as EC2 XML by the caller's catch.
         http.Response.ContentType = "text/xml;charset=UTF-8";
         var xml = document.Declaration + document.ToString(SaveOptions.DisableFormatting);
+        http.Response.StatusCode = status;
         await http.Response.WriteAsync(xml, Encoding.UTF8, http.RequestAborted);
     }
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Xml;
 using System.Xml.Linq;
 
 namespace CloudPortal.Ec2Api.Protocol;
@@ -31,14 +32,36 @@ public static class Ec2Xml
     public static XDocument Error(string code, string message, string requestId) =>
         new(new XDeclaration("1.0", "UTF-8", null),
             new XElement("Response",
-                new XElement("Errors", new XElement("Error", new XElement("Code", code), new XElement("Message", message))),
+                new XElement("Errors", new XElement("Error", new XElement("Code", Text(code)), new XElement("Message", Text(message)))),
                 new XElement("RequestID", requestId)));
 
     public static string Time(DateTime value) =>
         DateTime.SpecifyKind(value, DateTimeKind.Utc).ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
 
+    /// <summary>
+    /// Text as XML 1.0 can carry it: a client's control characters echoed in a message (or stored in a name) become
+    /// U+FFFD instead of making the answer impossible to write.
+    /// </summary>
+    public static string Text(string value)
+    {
+        if (value.All(XmlConvert.IsXmlChar))
+            return value;
+        var text = new System.Text.StringBuilder(value.Length);
+        for (var i = 0; i < value.Length; i++)
+        {
+            if (XmlConvert.IsXmlChar(value[i]))
+                text.Append(value[i]);
+            else if (i + 1 < value.Length && XmlConvert.IsXmlSurrogatePair(value[i + 1], value[i]))
+                text.Append(value[i]).Append(value[++i]);
+            else
+                text.Append('\uFFFD');
+        }
+        return text.ToString();
+    }
+
     private static object? Format(object? value) => value switch
     {
+        string text => Text(text),
         bool b => b ? "true" : "false",
         DateTime t => Time(t),
         DateTimeOffset t => Time(t.UtcDateTime),
