@@ -1,0 +1,37 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace CloudPortal.Ec2Api.Tests.Infrastructure;
+
+/// <summary>A fresh RSA public key as one OpenSSH line (<c>ssh-rsa AAAA… comment</c>), what ImportKeyPair takes.</summary>
+public static class OpenSshKey
+{
+    public static string NewRsaPublicKey(string comment = "ec2-tests")
+    {
+        using var rsa = RSA.Create(2048);
+        var parameters = rsa.ExportParameters(includePrivateParameters: false);
+        using var blob = new MemoryStream();
+        WriteString(blob, Encoding.ASCII.GetBytes("ssh-rsa"));
+        WriteString(blob, MpInt(parameters.Exponent!));
+        WriteString(blob, MpInt(parameters.Modulus!));
+        return $"ssh-rsa {Convert.ToBase64String(blob.ToArray())} {comment}";
+    }
+
+    private static byte[] MpInt(byte[] unsigned)
+    {
+        var start = 0;
+        while (start < unsigned.Length - 1 && unsigned[start] == 0)
+            start++;
+        var trimmed = unsigned[start..];
+        return (trimmed[0] & 0x80) != 0 ? [0, .. trimmed] : trimmed;
+    }
+
+    private static void WriteString(Stream stream, byte[] value)
+    {
+        Span<byte> length = stackalloc byte[4];
+        BinaryPrimitives.WriteInt32BigEndian(length, value.Length);
+        stream.Write(length);
+        stream.Write(value);
+    }
+}
