@@ -42,7 +42,7 @@ public sealed class FuzzTests(SimulatedEc2Cloud ec2) : IClassFixture<SimulatedEc
             codes[outcome] = codes.GetValueOrDefault(outcome) + 1;
         }
 
-        TestContext.Current.SendDiagnosticMessage("fuzz answers by category:\n" + string.Join('\n',
+        TestContext.Current.TestOutputHelper?.WriteLine("fuzz answers by category:\n" + string.Join('\n',
             byCategory.Select(c => $"  {c.Key}: {string.Join(", ", c.Value.Select(o => $"{o.Key} ×{o.Value}"))}")));
 
         // Still up: the process did not exit, and a correct request is answered.
@@ -51,6 +51,22 @@ public sealed class FuzzTests(SimulatedEc2Cloud ec2) : IClassFixture<SimulatedEc
         Assert.Contains(Ec2Cloud.Region, regions.Values("regionName"));
 
         Assert.True(failures.Count == 0, $"{failures.Count} of {Count} malformed requests were not answered with a 4xx AWS error (first 40):\n"
-            + string.Join('\n', failures.Take(40)));
+            + string.Join('\n', failures.Take(40)) + "\nthe cloud's log, around its first exceptions:\n" + Exceptions(ec2.Cloud.IdentityProcess.Output));
+    }
+
+    /// <summary>The first few exceptions the cloud logged, a few lines each.</summary>
+    private static string Exceptions(string log)
+    {
+        var lines = log.Split('\n');
+        var picked = new List<string>();
+        for (var i = 0; i < lines.Length && picked.Count < 60; i++)
+        {
+            if (!lines[i].Contains("Exception", StringComparison.Ordinal))
+                continue;
+            picked.AddRange(lines.Skip(Math.Max(0, i - 2)).Take(10));
+            picked.Add("  …");
+            i += 40;
+        }
+        return string.Join('\n', picked);
     }
 }

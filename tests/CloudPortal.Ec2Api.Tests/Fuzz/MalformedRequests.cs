@@ -17,7 +17,7 @@ public sealed record FuzzCase(int Index, string Category, WireRequest Request);
 /// </summary>
 public sealed class MalformedRequests(Ec2Signer signer, AccessKey key, string image, Random random)
 {
-    /// <summary>The largest body sent. Bodies stay below the module's request body limit.</summary>
+    /// <summary>The module's request body limit (<c>CloudPortal:Ec2Api:MaxBodyBytes</c>, 1 MiB): bodies stay below it, except a few that go past it on purpose.</summary>
     public const int MaxBody = 1 << 20;
 
     /// <summary>GET queries stay below Kestrel's request-line limit (8 KiB), which answers before any application code.</summary>
@@ -42,7 +42,8 @@ public sealed class MalformedRequests(Ec2Signer signer, AccessKey key, string im
         var roll = random.Next(100);
         return roll switch
         {
-            < 52 => Parser(index),          // signed correctly: the parser's turn
+            < 50 => Parser(index),          // signed correctly: the parser's turn
+            < 52 => OverLimit(index),       // signed correctly, a body past the module's limit
             < 60 => Garbage(index),         // signed correctly, body that is no form at all
             < 68 => Huge(index),            // signed correctly, very long or very many parameters
             < 78 => AuthorizationBroken(index),
@@ -231,6 +232,13 @@ public sealed class MalformedRequests(Ec2Signer signer, AccessKey key, string im
                 break;
         }
         return Signed(index, category, [body], allowGet: body.Length <= MaxQuery);
+    }
+
+    /// <summary>A correctly signed body (an unknown action) past the body limit, by a little or by up to another MiB.</summary>
+    private FuzzCase OverLimit(int index)
+    {
+        var size = MaxBody + Pick(1, 100, 64 * 1024, MaxBody);
+        return SignedBytes(index, "over-body-limit", Encoding.ASCII.GetBytes($"Action=Fuzz{Word(size)}&Version={Ec2Signer.Version}"));
     }
 
     // ---------------------------------------------------------------------------------------------------------------

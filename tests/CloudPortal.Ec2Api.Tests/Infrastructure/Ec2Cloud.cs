@@ -51,6 +51,9 @@ public abstract class Ec2Cloud(bool realLibvirt) : IAsyncLifetime
     /// <summary>The guest image's name in project A (private), unique per cloud: DescribeImages finds it by this name.</summary>
     public string ImageName { get; private set; } = "";
 
+    /// <summary>The Images API's id of <see cref="ImageName"/>.</summary>
+    public Guid ImageGuid { get; private set; }
+
     /// <summary>The same guest, published (public) by the cloud admin from project A.</summary>
     public string PublicImageName { get; private set; } = "";
 
@@ -106,7 +109,7 @@ public abstract class Ec2Cloud(bool realLibvirt) : IAsyncLifetime
         using (var images = OidcClient.Api(Cloud.ImagesUrl, Tenants.Token("memberA"), Tenants.ProjectA))
         {
             images.Timeout = TimeSpan.FromMinutes(2);
-            await GuestImage.UploadAsync(images, ImageName);
+            ImageGuid = await GuestImage.UploadAsync(images, ImageName);
             await GuestImage.UploadAsync(images, SpareImageName);
         }
         using (var admin = OidcClient.Api(Cloud.ImagesUrl, Tenants.AdminToken, Tenants.ProjectA))

@@ -10,11 +10,21 @@ public sealed record WireRequest(string Method, string Target, List<KeyValuePair
 {
     public Task<RawResponse> SendAsync(Uri server) => RawHttp.SendAsync(server, Method, Target, Headers, Body);
 
-    public string Describe(int max = 300)
+    /// <summary>The request line, the headers other than the routine signed ones, and the body (invalid UTF-8 shown as \xNN).</summary>
+    public string Describe(int max = 600)
     {
-        var body = Body is null ? "" : Encoding.UTF8.GetString(Body);
-        var text = $"{Method} {Target} [{string.Join("; ", Headers.Select(h => $"{h.Key}: {h.Value}"))}] {body}";
+        var headers = Headers.Where(h => h.Key is not ("Host" or "X-Amz-Date") && !(h.Key == "Content-Type" && h.Value == Ec2Signer.FormContentType)
+            && !(h.Key == "Authorization" && h.Value.StartsWith(SigV4Signer.Algorithm + " Credential=", StringComparison.Ordinal) && h.Value.Contains("/cp-1/ec2/aws4_request, SignedHeaders=", StringComparison.Ordinal)));
+        var text = $"{Method} {Target}{string.Concat(headers.Select(h => $" [{h.Key}: {h.Value}]"))} {Printable(Body ?? [])}";
         return text.Length <= max ? text : text[..max] + $"… ({text.Length} chars)";
+    }
+
+    private static string Printable(byte[] bytes)
+    {
+        var builder = new StringBuilder();
+        foreach (var b in bytes.AsSpan(0, Math.Min(bytes.Length, 2000)))
+            builder.Append(b is >= 0x20 and < 0x7F ? ((char)b).ToString() : $"\\x{b:X2}");
+        return builder.ToString();
     }
 }
 

@@ -5,6 +5,7 @@ AWS_* settings of EC2-API.md section 4. Nothing here reaches anything but EC2_EN
 """
 import contextlib
 import datetime
+import importlib
 import json
 import os
 import sys
@@ -53,7 +54,8 @@ def error_of(call, *args, **kwargs):
 
 @contextlib.contextmanager
 def signing_clock(shift):
-    """botocore signs with datetime.utcnow(): shift it (e.g. 20 minutes into the past) for the calls inside."""
+    """botocore signs with datetime.utcnow(): shift it (e.g. 20 minutes into the past) for the calls inside. With awscrt
+    installed (Debian's awscli pulls in python3-awscrt) botocore signs with botocore.crt.auth, so both modules are patched."""
     real = datetime.datetime
 
     class Shifted(real):
@@ -66,7 +68,13 @@ def signing_clock(shift):
             return real.now(tz) + shift
 
     fake = types.SimpleNamespace(datetime=Shifted, timezone=datetime.timezone, timedelta=datetime.timedelta)
-    with mock.patch.object(botocore.auth, "datetime", fake):
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(mock.patch.object(botocore.auth, "datetime", fake))
+        try:
+            crt_auth = importlib.import_module("botocore.crt.auth")
+            stack.enter_context(mock.patch.object(crt_auth, "datetime", fake))
+        except ImportError:
+            pass
         yield
 
 
