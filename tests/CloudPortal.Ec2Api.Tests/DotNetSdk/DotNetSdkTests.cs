@@ -102,10 +102,44 @@ public sealed class DotNetSdkTests(RealEc2Cloud ec2) : IClassFixture<RealEc2Clou
         var started = await client.StartInstancesAsync(new StartInstancesRequest { InstanceIds = [id] }, cancel);
         Assert.Equal(InstanceStateName.Stopped, Assert.Single(started.StartingInstances).PreviousState.Name);
         await WaitForStateAsync(client, id, InstanceStateName.Running);
+
+        // A reboot keeps the instance running (EC2 has no rebooting state), so a stop right after it is a stop of a
+        // running instance, which AWS takes. Should it be refused, it is retried so the rest still runs, and reported last.
+        await client.RebootInstancesAsync(new RebootInstancesRequest { InstanceIds = [id] }, cancel);
+        Assert.Equal(InstanceStateName.Running, (await DescribeAsync(client, id)).State.Name);
+        AmazonEC2Exception? refusedAfterReboot = null;
+        try
+        {
+            await client.StopInstancesAsync(new StopInstancesRequest { InstanceIds = [id] }, cancel);
+        }
+        catch (AmazonEC2Exception e)
+        {
+            refusedAfterReboot = e;
+            await Eventually.TrueAsync(async () =>
+            {
+                try
+                {
+                    await client.StopInstancesAsync(new StopInstancesRequest { InstanceIds = [id] }, cancel);
+                    return true;
+                }
+                catch (AmazonEC2Exception again) when (again.ErrorCode == "IncorrectInstanceState")
+                {
+                    return false;
+                }
+            }, $"StopInstances of {id} taken after its reboot", TimeSpan.FromSeconds(90));
+        }
+        await WaitForStateAsync(client, id, InstanceStateName.Stopped);
+
         var terminated = await client.TerminateInstancesAsync(new TerminateInstancesRequest { InstanceIds = [id] }, cancel);
-        Assert.Equal(InstanceStateName.Running, Assert.Single(terminated.TerminatingInstances).PreviousState.Name);
+        Assert.Equal(InstanceStateName.Stopped, Assert.Single(terminated.TerminatingInstances).PreviousState.Name);
         Assert.Equal(48, (await WaitForStateAsync(client, id, InstanceStateName.Terminated)).State.Code);
+
+        Assert.True(refusedAfterReboot is null,
+            $"StopInstances right after RebootInstances, while DescribeInstances said running: {refusedAfterReboot?.StatusCode} {refusedAfterReboot?.ErrorCode} {refusedAfterReboot?.Message}");
     }
+
+    private static async Task<Instance> DescribeAsync(AmazonEC2Client client, string id) =>
+        Assert.Single(Assert.Single((await client.DescribeInstancesAsync(new DescribeInstancesRequest { InstanceIds = [id] })).Reservations).Instances);
 
     [Fact]
     public async Task An_unknown_or_malformed_instance_id_is_the_sdks_exception_with_the_aws_code_and_status()
@@ -137,8 +171,7 @@ public sealed class DotNetSdkTests(RealEc2Cloud ec2) : IClassFixture<RealEc2Clou
         Instance? last = null;
         await Eventually.TrueAsync(async () =>
         {
-            var described = await client.DescribeInstancesAsync(new DescribeInstancesRequest { InstanceIds = [id] });
-            last = Assert.Single(Assert.Single(described.Reservations).Instances);
+            last = await DescribeAsync(client, id);
             Assert.True(Ec2Assert.StateCodes.ContainsKey(last.State.Name.Value), $"state {last.State.Name.Value} is none of the six");
             return last.State.Name == state;
         }, $"{id} {state.Value}", TimeSpan.FromSeconds(180), () => $"{last?.State.Name.Value} ({last?.StateReason?.Message})");

@@ -52,6 +52,8 @@ cases["VcpuLimitExceeded"] = error_of(run, InstanceType=WIDE)
 # Parameters.
 cases["InvalidParameterValue (instance type)"] = error_of(run, InstanceType="no.such.type")
 cases["InvalidParameterValue (filter)"] = error_of(member.describe_instances, Filters=[{"Name": "no-such-filter", "Values": ["x"]}])
+cases["InvalidParameterValue (MaxResults 4)"] = error_of(member.describe_instances, MaxResults=4)
+cases["InvalidPaginationToken"] = error_of(member.describe_instances, MaxResults=5, NextToken="garbled-" + uuid.uuid4().hex)
 cases["MissingParameter"] = error_of(unvalidated.get_console_output)
 cases["InvalidAction"] = error_of(with_action(client(), "DescribeRegions", "NoSuchAction").describe_regions)
 for name, call in [

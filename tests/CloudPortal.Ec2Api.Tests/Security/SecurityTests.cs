@@ -28,12 +28,38 @@ public sealed class SecurityTests(SimulatedEc2Cloud ec2) : IClassFixture<Simulat
         var stale = Ec2Answer.Of(await signer.Post(ec2.MemberA, Body, DateTimeOffset.UtcNow.AddMinutes(-20)).SendAsync(signer.Endpoint));
         Assert.True(stale.Status == 400 && stale.ErrorCode == "RequestExpired", $"signed 20 minutes ago: {stale}");
         Assert.NotNull(stale.Response.Header("Date"));
+        // The error's RequestID is the x-amzn-RequestId header (JS v3 reads the header, botocore and .NET the body).
+        var requestId = Assert.Single(stale.Values("RequestID"));
+        Assert.False(string.IsNullOrEmpty(requestId));
+        Assert.Equal(requestId, stale.Response.Header("x-amzn-RequestId"));
 
         // The fresh request's signature over a body with one byte changed (MaxResults=10 → 11).
         var tampered = fresh with { Body = Encoding.UTF8.GetBytes(Body.Replace("MaxResults=10", "MaxResults=11", StringComparison.Ordinal)) };
         Assert.Equal(fresh.Body!.Length, tampered.Body!.Length);
         var refused = Ec2Answer.Of(await tampered.SendAsync(signer.Endpoint));
         Assert.True(refused.Status == 401 && refused.ErrorCode == "AuthFailure", $"one body byte changed: {refused}");
+    }
+
+    [Fact]
+    public async Task A_signed_GET_and_a_URL_presigned_by_botocore_are_answered_like_a_POST()
+    {
+        var signer = ec2.Signer;
+        var get = Ec2Answer.Of(await signer.Get(ec2.MemberA, Ec2Signer.Form("DescribeRegions", ("RegionName.1", Ec2Cloud.Region))).SendAsync(signer.Endpoint));
+        Assert.True(get.Status == 200 && get.Xml?.Root?.Name.LocalName == "DescribeRegionsResponse", $"signed GET: {get}");
+        Assert.Equal([Ec2Cloud.Region], get.Values("regionName"));
+        Assert.Equal("http://ec2.amazonaws.com/doc/2016-11-15/", get.Xml!.Root!.Name.NamespaceName);
+        Assert.Equal(get.Values("requestId").Single(), get.Response.Header("x-amzn-RequestId"));
+        Assert.StartsWith("text/xml", get.Response.Header("Content-Type") ?? "", StringComparison.Ordinal);
+
+        // botocore_sign.py presign: DescribeInstances as a GET URL with X-Amz-Algorithm ... X-Amz-Signature in the query.
+        var info = new System.Diagnostics.ProcessStartInfo(Boto3Scripts.Python, [Path.Combine(AppContext.BaseDirectory, "botocore_sign.py"), "presign",
+            "--endpoint", ec2.Endpoint, "--access-key", ec2.MemberA.Id, "--secret", ec2.MemberA.Secret, "--region", Ec2Cloud.Region, "--expires", "300"]);
+        var signed = await HermeticEnvironment.RunAsync(info, TimeSpan.FromMinutes(1));
+        Assert.True(signed.ExitCode == 0, signed.Output);
+        var url = System.Text.Json.JsonDocument.Parse(signed.StandardOutput).RootElement.GetProperty("url").GetString()!;
+        var target = url[new Uri(url).GetLeftPart(UriPartial.Authority).Length..];   // exactly as botocore signed it
+        var presigned = Ec2Answer.Of(await RawHttp.SendAsync(signer.Endpoint, "GET", target, [new("Host", signer.Host)], null));
+        Assert.True(presigned.Status == 200 && presigned.Xml?.Root?.Name.LocalName == "DescribeInstancesResponse", $"presigned URL {url}: {presigned}");
     }
 
     [Fact]
