@@ -286,6 +286,16 @@ public sealed partial class Boto3Tests(SimulatedEc2Cloud ec2) : IClassFixture<Si
         Ec2Assert.State(r.At("terminate", "TerminatingInstances", 0, "PreviousState"), "stopped");
         Ec2Assert.State(r.At("terminated", "State"), "terminated");
         Assert.True(r.At("terminateAgain", "ok").GetBoolean(), $"a second TerminateInstances: {r.At("terminateAgain")}");
+
+        // MinCount 2, MaxCount 3: two or three instances in one reservation, launch indexes 0, 1(, 2).
+        var multi = r.At("multi");
+        var count = multi.At("Instances").GetArrayLength();
+        Assert.InRange(count, 2, 3);
+        Ec2Assert.ReservationId(multi.Str("ReservationId"));
+        var described = r.At("multiDescribed").EnumerateArray().ToList();
+        Assert.Equal(count, described.Count);
+        Assert.All(described, d => Assert.Equal(multi.Str("ReservationId"), d.Str("reservation")));
+        Assert.Equal(Enumerable.Range(0, count), described.Select(d => d.At("launchIndex").GetInt32()).Order());
     }
 
     [System.Text.RegularExpressions.GeneratedRegex("[0-9]+")]

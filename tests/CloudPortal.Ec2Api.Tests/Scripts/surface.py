@@ -107,4 +107,13 @@ wait(ec2, "instance_terminated", [iid])
 out["terminated"] = instance(ec2, iid)
 out["terminateAgain"] = error_of(ec2.terminate_instances, InstanceIds=[iid])
 out["instanceId"] = iid
+
+# MinCount/MaxCount: one reservation holding several instances, each with its launch index.
+multi = strip(ec2.run_instances(ImageId=out["imagesSelf"][0]["ImageId"], InstanceType=NANO, MinCount=2, MaxCount=3))
+out["multi"] = multi
+multi_ids = [i["InstanceId"] for i in multi["Instances"]]
+out["multiDescribed"] = [
+    {"reservation": r["ReservationId"], "instance": i["InstanceId"], "launchIndex": i.get("AmiLaunchIndex")}
+    for r in ec2.describe_instances(InstanceIds=multi_ids)["Reservations"] for i in r["Instances"]]
+ec2.terminate_instances(InstanceIds=multi_ids)
 emit(out)
