@@ -42,7 +42,7 @@ public static class InstancesApi
                 "instances; with another body, 409 `idempotent_parameter_mismatch`. Instances start `building`/`scheduling`.")
             .Produces<LaunchResult>(StatusCodes.Status202Accepted).ProducesProblems(400, 403, 409, 503);
         api.MapGet("/instances", List).WithSummary("The acting project's instances (cloud admins: allProjects=true for every project)")
-            .WithDescription("Newest first. Filters: `status` (deleted instances only when asked for, or those deleted after `deletedSince`), `name`, `reservationId`, `imageId`, `flavor` " +
+            .WithDescription("Newest first. Filters: `status` (deleted instances only when asked for, or those deleted after `deletedSince`), `name`, `reservationId`, `clientToken` (the launch made with it), `imageId`, `flavor` " +
                 "(id or name), `tag` (`key` or `key=value`, repeatable), `host` (cloud admins); paging with `limit` and `marker`.")
             .Produces<InstancePage>().ProducesProblems(400, 403);
         api.MapGet("/instances/{instanceId:guid}", Show).WithSummary("One instance: status, task, power state, fault")
@@ -76,7 +76,7 @@ public static class InstancesApi
         scope.Project is { } project ? db.Instances.Where(i => i.ProjectId == project) : db.Instances;
 
     private static async Task<IResult> List(HttpContext http, ComputeDbContext db, int? limit, Guid? marker, string? status, string? name,
-        Guid? reservationId, Guid? imageId, string? flavor, string? host, string[]? tag, bool? allProjects, DateTimeOffset? deletedSince)
+        Guid? reservationId, Guid? imageId, string? flavor, string? host, string[]? tag, bool? allProjects, DateTimeOffset? deletedSince, string? clientToken)
     {
         if ((ComputeAccess.Read(http, out var scope) ?? ComputeAccess.AllProjects(ref scope, allProjects, "list the instances of every project")) is { } problem)
             return problem;
@@ -93,6 +93,8 @@ public static class InstancesApi
             query = query.Where(i => i.Name == name);
         if (reservationId is not null)
             query = query.Where(i => i.ReservationId == reservationId);
+        if (clientToken is not null)
+            query = query.Where(i => db.LaunchRequests.Any(r => r.ProjectId == i.ProjectId && r.ClientToken == clientToken && r.ReservationId == i.ReservationId));
         if (imageId is not null)
             query = query.Where(i => i.ImageId == imageId);
         if (flavor is not null)

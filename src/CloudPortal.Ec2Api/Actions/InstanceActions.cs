@@ -71,8 +71,13 @@ public static class InstanceActions
                 throw Ec2Errors.KeyPairNotFound(keyName);
             context.ThrowIfDryRun();
         }
-        await CheckQuotaAsync(context, flavor, min);
-        await CheckCapacityAsync(context, flavor, zone, min);
+        // A retried launch (SDKs resend the same client token after a timeout) must get its first answer back, whatever
+        // the quota and the hosts say now: Compute answers it from the token.
+        if (clientToken is null || !await LaunchedBeforeAsync(context, clientToken))
+        {
+            await CheckQuotaAsync(context, flavor, min);
+            await CheckCapacityAsync(context, flavor, zone, min);
+        }
 
         LaunchResult launched;
         try
@@ -92,6 +97,14 @@ public static class InstanceActions
             X("groupSet"),
             Set("instancesSet", launched.Instances.OrderBy(i => i.LaunchIndex).Select(Instances.Item)),
         ];
+    }
+
+    private static async Task<bool> LaunchedBeforeAsync(Ec2Context context, string clientToken)
+    {
+        var since = (context.Now - TimeSpan.FromDays(1)).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
+        var page = await context.Api.GetAsync<InstancePage>("compute",
+            $"compute/v1/instances?limit=1&deletedSince={since}&clientToken={Uri.EscapeDataString(clientToken)}", context.CancellationToken);
+        return page.Instances.Count > 0;
     }
 
     /// <summary>
