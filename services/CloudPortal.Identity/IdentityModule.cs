@@ -1,3 +1,4 @@
+using CloudPortal.Contracts.Identity;
 using CloudPortal.Identity.AccessKeys;
 using CloudPortal.Identity.Audit;
 using CloudPortal.Identity.Bootstrap;
@@ -79,7 +80,8 @@ public static class IdentityModule
                     .SetEndSessionEndpointUris("identity/connect/endsession");
                 server.AllowAuthorizationCodeFlow().RequireProofKeyForCodeExchange()
                     .AllowRefreshTokenFlow()
-                    .AllowClientCredentialsFlow();
+                    .AllowClientCredentialsFlow()
+                    .AllowCustomFlow(Ec2Tokens.GrantType);
                 // S256 only: a "plain" challenge is the verifier itself, so an intercepted authorization request would
                 // reveal what redeems the code. Without a method, OpenIddict would assume plain and now refuses it.
                 server.Configure(o => o.CodeChallengeMethods.Remove(CodeChallengeMethods.Plain));
@@ -101,6 +103,7 @@ public static class IdentityModule
         builder.Services.AddHttpContextAccessor();
         builder.Services.AddScoped<AuditLog>();
         builder.Services.AddScoped<TokenPrincipals>();
+        builder.Services.AddScoped<Ec2SignatureCheck>();
         builder.Services.AddSingleton<IdentitySeeder>();
         builder.Services.AddHostedService<IdentitySeedService>();
         builder.AddConsumers(bus =>

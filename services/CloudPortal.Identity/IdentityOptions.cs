@@ -17,6 +17,9 @@ public sealed class IdentityModuleOptions
     /// <summary>Secret of the <c>cloudportal-service</c> client (modules, agents); generated into the data directory when empty.</summary>
     public string? ServiceClientSecret { get; set; }
 
+    /// <summary>Secret of the <c>cloudportal-ec2</c> client (the EC2 API, ADR 0012); generated into the data directory when empty.</summary>
+    public string? Ec2ClientSecret { get; set; }
+
     /// <summary>Create the cloud admin on start when none exists (all-in-one sets this).</summary>
     public bool BootstrapOnStart { get; set; }
 

@@ -70,6 +70,7 @@ public static class SchedulerModule
             bus.AddConsumer<ComputeNodeReportedConsumer>(typeof(ComputeNodeReportedConsumerDefinition));
             bus.AddConsumer<SelectHostsConsumer>(typeof(SelectHostsConsumerDefinition));
             bus.AddConsumer<CheckFitConsumer>(typeof(CheckFitConsumerDefinition));
+            bus.AddConsumer<ListAvailabilityZonesConsumer>();
             bus.AddConsumer<ReleaseAllocationConsumer>(typeof(ReleaseAllocationConsumerDefinition));
         });
         builder.AddCloudPortalAuthentication();

@@ -74,6 +74,10 @@ public sealed record InstanceView(
     };
 }
 
+public sealed record InstanceUserDataView(Guid InstanceId, string? UserData);
+
+public sealed record InstanceTagsView(IReadOnlyDictionary<string, string> Tags);
+
 public sealed record InstancePage(IReadOnlyList<InstanceView> Instances, string? Next);
 
 public sealed record LaunchResult(Guid ReservationId, IReadOnlyList<InstanceView> Instances);

@@ -42,7 +42,7 @@ public static class InstancesApi
                 "instances; with another body, 409 `idempotent_parameter_mismatch`. Instances start `building`/`scheduling`.")
             .Produces<LaunchResult>(StatusCodes.Status202Accepted).ProducesProblems(400, 403, 409, 503);
         api.MapGet("/instances", List).WithSummary("The acting project's instances (cloud admins: allProjects=true for every project)")
-            .WithDescription("Newest first. Filters: `status` (deleted instances only when asked for), `name`, `reservationId`, `imageId`, `flavor` " +
+            .WithDescription("Newest first. Filters: `status` (deleted instances only when asked for, or those deleted after `deletedSince`), `name`, `reservationId`, `imageId`, `flavor` " +
                 "(id or name), `tag` (`key` or `key=value`, repeatable), `host` (cloud admins); paging with `limit` and `marker`.")
             .Produces<InstancePage>().ProducesProblems(400, 403);
         api.MapGet("/instances/{instanceId:guid}", Show).WithSummary("One instance: status, task, power state, fault")
@@ -54,6 +54,12 @@ public static class InstancesApi
             .Produces<InstanceView>(StatusCodes.Status202Accepted).ProducesProblems(400, 403, 404, 409);
         api.MapDelete("/instances/{instanceId:guid}", Delete).WithSummary("Delete an instance (202): its domain and disk go, its claim is given back")
             .Produces<InstanceView>(StatusCodes.Status202Accepted).ProducesProblems(400, 403, 404, 409);
+        api.MapGet("/instances/{instanceId:guid}/user-data", UserData).WithSummary("The user data the instance was launched with (base64), or null")
+            .Produces<InstanceUserDataView>().ProducesProblems(400, 403, 404);
+        api.MapMethods("/instances/{instanceId:guid}/tags", [HttpMethods.Patch], ChangeTags)
+            .WithSummary("Add, change or remove tags (a JSON merge patch: a key with null is removed)")
+            .WithDescription("At most 50 tags per instance; keys 1-128 characters, not starting with `aws:`; values up to 256 (400 `invalid_tags`).")
+            .Produces<InstanceTagsView>().ProducesProblems(400, 403, 404);
         api.MapGet("/instances/{instanceId:guid}/actions", ListActions).WithSummary("The instance's action log: who did what, when, and how it ended")
             .Produces<InstanceActionPage>().ProducesProblems(400, 403, 404);
         api.MapGet("/instance-actions", ListProjectActions).WithSummary("The project's action log across its instances, newest first (what the portal's overview shows)")
@@ -70,13 +76,15 @@ public static class InstancesApi
         scope.Project is { } project ? db.Instances.Where(i => i.ProjectId == project) : db.Instances;
 
     private static async Task<IResult> List(HttpContext http, ComputeDbContext db, int? limit, Guid? marker, string? status, string? name,
-        Guid? reservationId, Guid? imageId, string? flavor, string? host, string[]? tag, bool? allProjects)
+        Guid? reservationId, Guid? imageId, string? flavor, string? host, string[]? tag, bool? allProjects, DateTimeOffset? deletedSince)
     {
         if ((ComputeAccess.Read(http, out var scope) ?? ComputeAccess.AllProjects(ref scope, allProjects, "list the instances of every project")) is { } problem)
             return problem;
         var query = InScope(db, scope).AsNoTracking();
+        // deletedSince: the EC2 API keeps terminated instances visible for a while, as AWS does.
+        var since = deletedSince?.UtcDateTime;
         if (status is null)
-            query = query.Where(i => i.Status != InstanceStatus.Deleted);
+            query = since is null ? query.Where(i => i.Status != InstanceStatus.Deleted) : query.Where(i => i.Status != InstanceStatus.Deleted || i.DeletedAt >= since);
         else if (Enum.TryParse<InstanceStatus>(status, ignoreCase: true, out var s) && !int.TryParse(status, out _))
             query = query.Where(i => i.Status == s);
         else
@@ -180,6 +188,47 @@ public static class InstancesApi
         if (project is { } p)
             usage.Touch(p);
         return result;
+    }
+
+    private static async Task<IResult> UserData(Guid instanceId, HttpContext http, ComputeDbContext db)
+    {
+        if (ComputeAccess.Read(http, out var scope) is { } problem)
+            return problem;
+        var found = await InScope(db, scope).Where(i => i.Id == instanceId).Select(i => new { i.UserData }).SingleOrDefaultAsync(http.RequestAborted);
+        return found is null ? NotFound(instanceId) : TypedResults.Ok(new InstanceUserDataView(instanceId, found.UserData));
+    }
+
+    private static async Task<IResult> ChangeTags(Guid instanceId, Dictionary<string, string?> patch, HttpContext http, ComputeDbContext db)
+    {
+        if (ComputeAccess.Change(http, out var scope) is { } problem)
+            return problem;
+        if (!await InScope(db, scope).AnyAsync(i => i.Id == instanceId, http.RequestAborted))
+            return NotFound(instanceId);
+        if (patch.Any(p => p.Value is not null && !LaunchInstances.ValidTag(p.Key, p.Value)))
+            return Problems.BadRequest("invalid_tags", "Invalid tags", LaunchInstances.TagRules);
+        var existing = await db.InstanceTags.Where(t => t.InstanceId == instanceId).ToListAsync(http.RequestAborted);
+        foreach (var (key, value) in patch)
+        {
+            var tag = existing.FirstOrDefault(t => t.Key == key);
+            if (value is null && tag is not null)
+            {
+                db.InstanceTags.Remove(tag);
+                existing.Remove(tag);
+            }
+            else if (value is not null && tag is not null)
+            {
+                tag.Value = value;
+            }
+            else if (value is not null)
+            {
+                existing.Add(tag = new InstanceTag { InstanceId = instanceId, Key = key, Value = value });
+                db.InstanceTags.Add(tag);
+            }
+        }
+        if (existing.Count > LaunchInstances.MaxTags)
+            return Problems.BadRequest("invalid_tags", "Too many tags", LaunchInstances.TagRules);
+        await db.SaveChangesAsync(http.RequestAborted);
+        return TypedResults.Ok(new InstanceTagsView(existing.OrderBy(t => t.Key, StringComparer.Ordinal).ToDictionary(t => t.Key, t => t.Value)));
     }
 
     private static async Task<IResult> ListActions(Guid instanceId, HttpContext http, ComputeDbContext db, int? limit, Guid? marker)

@@ -50,6 +50,12 @@ public sealed class LaunchInstances(ComputeDbContext db, IRequestClient<GetLaunc
     public const int MaxMetadataItems = 128;
     public const int MaxTags = 50;
 
+    public const string TagRules = "At most 50 tags; keys 1-128 characters (not starting with 'aws:'), values up to 256.";
+
+    /// <summary>EC2's tag rules: the <c>aws:</c> prefix is reserved.</summary>
+    public static bool ValidTag(string key, string? value) =>
+        !string.IsNullOrWhiteSpace(key) && key.Length <= 128 && value is { Length: <= 256 } && !key.StartsWith("aws:", StringComparison.OrdinalIgnoreCase);
+
     private static readonly JsonSerializerOptions CanonicalJson = new(JsonSerializerDefaults.Web);
 
     public async Task<IResult> HandleAsync(LaunchInstancesRequest body, HttpContext http)
@@ -224,10 +230,8 @@ public sealed class LaunchInstances(ComputeDbContext db, IRequestClient<GetLaunc
         if (body.Metadata is { } metadata
             && (metadata.Count > MaxMetadataItems || metadata.Any(m => string.IsNullOrWhiteSpace(m.Key) || m.Key.Length > 255 || m.Value is null || m.Value.Length > 255)))
             return Bad("invalid_metadata", $"At most {MaxMetadataItems} metadata items; keys 1-255 characters, values up to 255.");
-        if (body.Tags is { } tags
-            && (tags.Count > MaxTags || tags.Any(t => string.IsNullOrWhiteSpace(t.Key) || t.Key.Length > 128 || t.Value is null || t.Value.Length > 256
-                || t.Key.StartsWith("aws:", StringComparison.OrdinalIgnoreCase))))
-            return Bad("invalid_tags", $"At most {MaxTags} tags; keys 1-128 characters (not starting with 'aws:'), values up to 256.");
+        if (body.Tags is { } tags && (tags.Count > MaxTags || tags.Any(t => !ValidTag(t.Key, t.Value))))
+            return Bad("invalid_tags", TagRules);
         if (body.AvailabilityZone is { Length: 0 or > 255 })
             return Bad("invalid_availability_zone", "An availability zone name is 1-255 characters.");
         if (body.ClientToken is { } token && (token.Length is 0 or > 64 || token.Any(c => c is < '!' or > '~')))

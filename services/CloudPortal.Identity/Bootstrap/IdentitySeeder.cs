@@ -37,6 +37,8 @@ public sealed class IdentitySeeder(IServiceProvider services, IConfiguration con
 
     public string ServiceSecretFile => Path.Combine(DataDir, "service-client-secret");
 
+    public string Ec2SecretFile => Path.Combine(DataDir, Ec2Tokens.SecretFileName);
+
     public async Task SeedAsync(CancellationToken cancellationToken)
     {
         await using var scope = services.CreateAsyncScope();
@@ -49,6 +51,7 @@ public sealed class IdentitySeeder(IServiceProvider services, IConfiguration con
         var applications = scope.ServiceProvider.GetRequiredService<IOpenIddictApplicationManager>();
         await EnsurePortalClientAsync(applications, cancellationToken);
         await EnsureServiceClientAsync(applications, cancellationToken);
+        await EnsureEc2ClientAsync(applications, cancellationToken);
     }
 
     /// <summary>Creates the cloud admin (and the admin project) unless a cloud admin exists. Returns the password only when created.</summary>
@@ -109,14 +112,7 @@ public sealed class IdentitySeeder(IServiceProvider services, IConfiguration con
 
     private async Task EnsureServiceClientAsync(IOpenIddictApplicationManager applications, CancellationToken cancellationToken)
     {
-        var secret = options.Value.ServiceClientSecret;
-        if (string.IsNullOrWhiteSpace(secret))
-        {
-            if (File.Exists(ServiceSecretFile))
-                secret = (await File.ReadAllTextAsync(ServiceSecretFile, cancellationToken)).Trim();
-            else
-                WriteOwnerOnly(ServiceSecretFile, secret = RandomSecret(32));
-        }
+        var secret = await SecretAsync(options.Value.ServiceClientSecret, ServiceSecretFile, cancellationToken);
         var descriptor = new OpenIddictApplicationDescriptor
         {
             ClientId = Clients.Service,
@@ -126,6 +122,33 @@ public sealed class IdentitySeeder(IServiceProvider services, IConfiguration con
             Permissions = { Permissions.Endpoints.Token, Permissions.GrantTypes.ClientCredentials, Permissions.Prefixes.Scope + Clients.ApiScope },
         };
         await UpsertAsync(applications, descriptor, cancellationToken);
+    }
+
+    private async Task EnsureEc2ClientAsync(IOpenIddictApplicationManager applications, CancellationToken cancellationToken)
+    {
+        var secret = await SecretAsync(options.Value.Ec2ClientSecret, Ec2SecretFile, cancellationToken);
+        var descriptor = new OpenIddictApplicationDescriptor
+        {
+            ClientId = Clients.Ec2,
+            ClientSecret = secret,
+            ClientType = ClientTypes.Confidential,
+            DisplayName = "CloudPortal EC2 Query API",
+            // Only the signature grant: this client cannot get a token of its own (no client credentials).
+            Permissions = { Permissions.Endpoints.Token, Permissions.Prefixes.GrantType + Ec2Tokens.GrantType, Permissions.Prefixes.Scope + Clients.ApiScope },
+        };
+        await UpsertAsync(applications, descriptor, cancellationToken);
+    }
+
+    /// <summary>A configured secret, else the one generated into the data directory on the first start.</summary>
+    private static async Task<string> SecretAsync(string? configured, string file, CancellationToken cancellationToken)
+    {
+        if (!string.IsNullOrWhiteSpace(configured))
+            return configured;
+        if (File.Exists(file))
+            return (await File.ReadAllTextAsync(file, cancellationToken)).Trim();
+        var secret = RandomSecret(32);
+        WriteOwnerOnly(file, secret);
+        return secret;
     }
 
     private static async Task UpsertAsync(IOpenIddictApplicationManager applications, OpenIddictApplicationDescriptor descriptor, CancellationToken cancellationToken)

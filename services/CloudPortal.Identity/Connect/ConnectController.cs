@@ -1,3 +1,5 @@
+using CloudPortal.Contracts.Identity;
+using CloudPortal.Identity.AccessKeys;
 using CloudPortal.Identity.Audit;
 using CloudPortal.Identity.Data;
 using CloudPortal.Identity.Users;
@@ -21,6 +23,7 @@ public sealed class ConnectController(
     TokenPrincipals principals,
     IOpenIddictApplicationManager applications,
     IdentityModuleDbContext db,
+    Ec2SignatureCheck ec2Signatures,
     AuditLog audit) : Controller
 {
     [HttpGet("~/identity/connect/authorize"), HttpPost("~/identity/connect/authorize"), IgnoreAntiforgeryToken]
@@ -73,8 +76,37 @@ public sealed class ConnectController(
             return SignIn(principal, OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
         }
 
+        if (request.GrantType == Ec2Tokens.GrantType)
+            return await Ec2SignatureAsync(request);
+
         return Reject(Errors.UnsupportedGrantType, "This grant type is not supported.");
     }
+
+    /// <summary>
+    /// ADR 0012: the EC2 API (a confidential client OpenIddict has authenticated) trades a request's verified SigV4
+    /// signature for a short-lived token of the key's owner, holding the role in the key's project and no other.
+    /// </summary>
+    private async Task<IActionResult> Ec2SignatureAsync(OpenIddictRequest request)
+    {
+        var expires = (string?)request.GetParameter(Ec2Tokens.ExpiresInParameter);
+        var check = new VerifyEc2Signature(
+            (string?)request.GetParameter(Ec2Tokens.AccessKeyIdParameter) ?? "",
+            (string?)request.GetParameter(Ec2Tokens.StringToSignParameter) ?? "",
+            (string?)request.GetParameter(Ec2Tokens.SignatureParameter) ?? "",
+            (string?)request.GetParameter(Ec2Tokens.ScopeParameter) ?? "",
+            int.TryParse(expires, out var seconds) ? TimeSpan.FromSeconds(seconds) : null);
+        if (await ec2Signatures.CheckAsync(check, HttpContext.RequestAborted) is not Ec2SignatureVerified verified)
+            return Reject(Errors.InvalidGrant, "The signature was not verified.");
+        var user = await users.FindByIdAsync(verified.UserId.ToString());
+        if (user is null)
+            return Reject(Errors.InvalidGrant, "The user no longer exists.");
+        var principal = await principals.ForUserAsync(user, [Clients.ApiScope], HttpContext.RequestAborted, onlyProject: verified.ProjectId);
+        principal.SetAccessTokenLifetime(Ec2TokenLifetime);
+        return SignIn(principal, OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+    }
+
+    /// <summary>Short, because the EC2 API caches it per key: a revoked role still ends at the next signature check.</summary>
+    public static readonly TimeSpan Ec2TokenLifetime = TimeSpan.FromMinutes(5);
 
     [HttpGet("~/identity/connect/endsession"), HttpPost("~/identity/connect/endsession"), IgnoreAntiforgeryToken]
     public async Task<IActionResult> EndSession()

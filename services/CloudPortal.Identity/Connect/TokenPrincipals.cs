@@ -17,7 +17,8 @@ public sealed class TokenPrincipals(IdentityModuleDbContext db)
     /// A user's principal with every project role read fresh from the database: a refresh picks up role
     /// changes, so a revoked role lasts at most one access-token lifetime.
     /// </summary>
-    public async Task<ClaimsPrincipal> ForUserAsync(CloudUser user, ImmutableArray<string> scopes, CancellationToken cancellationToken)
+    /// <param name="onlyProject">The one project whose role the token carries (an EC2 key's), instead of all of them.</param>
+    public async Task<ClaimsPrincipal> ForUserAsync(CloudUser user, ImmutableArray<string> scopes, CancellationToken cancellationToken, Guid? onlyProject = null)
     {
         ArgumentNullException.ThrowIfNull(user);
         var identity = new ClaimsIdentity(TokenValidationParameters.DefaultAuthenticationType, Claims.Name, Claims.Role);
@@ -29,7 +30,7 @@ public sealed class TokenPrincipals(IdentityModuleDbContext db)
             identity.SetClaim(CloudClaims.CloudAdmin, "true");
 
         var roles = await db.RoleAssignments.AsNoTracking()
-            .Where(a => a.UserId == user.Id)
+            .Where(a => a.UserId == user.Id && (onlyProject == null || a.ProjectId == onlyProject))
             .Join(db.Projects.Where(p => p.Enabled), a => a.ProjectId, p => p.Id, (a, _) => a)
             .ToListAsync(cancellationToken);
         identity.SetClaims(CloudClaims.ProjectRole, [.. roles.Select(r => CloudClaims.FormatProjectRole(r.ProjectId, r.Role))]);

@@ -79,7 +79,9 @@ public static class CloudPortalAuthentication
                 validation.SetIssuer(issuer);
                 validation.UseSystemNetHttp();
             }
-            validation.UseAspNetCore();
+            // Bearer tokens travel in the Authorization header only. Read from a form body, OpenIddict would consume the
+            // body of every form POST (the EC2 Query API hashes it for its signature); in a query string, tokens leak into logs.
+            validation.UseAspNetCore().DisableAccessTokenExtractionFromBodyForm().DisableAccessTokenExtractionFromQueryString();
         });
 
         builder.Services.AddAuthentication(OpenIddictValidationAspNetCoreDefaults.AuthenticationScheme);

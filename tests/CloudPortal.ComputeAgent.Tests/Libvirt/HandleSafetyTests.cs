@@ -50,13 +50,14 @@ public sealed class HandleSafetyTests : IDisposable
     {
         using var connection = LibvirtTestHost.OpenTestDriver();
         var domain = connection.DefineDomain(LibvirtTestHost.TestDomainXml(_leftovers.Domain(connection), Guid.NewGuid()));
-        using var go = new Barrier(5);
+        // Dispose comes once every worker has completed a call, so it lands while they are all calling (a fixed sleep
+        // did not guarantee that on a loaded host, where a worker could still be waiting for a core).
+        using var calling = new CountdownEvent(4);
 
         // Each worker calls until it sees the disposal; any other exception fails the test through WhenAll.
         var workers = Enumerable.Range(0, 4).Select(worker => Task.Run(() =>
         {
-            go.SignalAndWait();
-            for (var calls = 0; calls < 1_000_000; calls++)
+            for (var calls = 0; calls < 10_000_000; calls++)
             {
                 try
                 {
@@ -67,11 +68,12 @@ public sealed class HandleSafetyTests : IDisposable
                 {
                     return calls;
                 }
+                if (calls == 0)
+                    calling.Signal();
             }
             return -1;
         })).ToArray();
-        go.SignalAndWait();
-        Thread.Sleep(20);
+        Assert.True(calling.Wait(TimeSpan.FromMinutes(1)), "every worker completed a call");
         domain.Dispose();
         var callsBeforeDispose = await Task.WhenAll(workers);
 

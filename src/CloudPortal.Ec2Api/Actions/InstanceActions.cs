@@ -1,0 +1,297 @@
+using System.Text;
+using CloudPortal.Compute.Consoles;
+using CloudPortal.Compute.Flavors;
+using CloudPortal.Compute.Instances;
+using CloudPortal.Contracts.Scheduler;
+using CloudPortal.Ec2Api.Cloud;
+using CloudPortal.Ec2Api.Protocol;
+using MassTransit;
+using Microsoft.Extensions.DependencyInjection;
+using static CloudPortal.Ec2Api.Protocol.Ec2Xml;
+
+namespace CloudPortal.Ec2Api.Actions;
+
+/// <summary>RunInstances, DescribeInstances(Status), Start/Stop/Reboot/Terminate, GetConsoleOutput, DescribeInstanceAttribute.</summary>
+public static class InstanceActions
+{
+    public static IEnumerable<Ec2Action> All =>
+    [
+        new("RunInstances", true, RunAsync),
+        new("DescribeInstances", false, DescribeAsync),
+        new("DescribeInstanceStatus", false, DescribeStatusAsync),
+        new("StartInstances", true, c => ChangeAsync(c, "start")),
+        new("StopInstances", true, c => ChangeAsync(c, "stop")),
+        new("RebootInstances", true, c => ChangeAsync(c, "reboot")),
+        new("TerminateInstances", true, TerminateAsync),
+        new("GetConsoleOutput", false, ConsoleOutputAsync),
+        new("DescribeInstanceAttribute", false, AttributeAsync),
+    ];
+
+    private static readonly string[] NotYet = ["SubnetId", "SecurityGroupId.1", "SecurityGroup.1", "NetworkInterface.1.DeviceIndex", "BlockDeviceMapping.1.DeviceName", "PrivateIpAddress"];
+
+    private static async Task<IEnumerable<object?>> RunAsync(Ec2Context context)
+    {
+        var p = context.Parameters;
+        var imageId = p.Required("ImageId");
+        var min = p.Number("MinCount", 1, 1000) ?? throw Ec2Exception.Missing("MinCount");
+        var max = p.Number("MaxCount", 1, 1000) ?? throw Ec2Exception.Missing("MaxCount");
+        if (max < min)
+            throw Ec2Exception.Invalid($"MaxCount ({max}) must be at least MinCount ({min}).");
+        if (NotYet.FirstOrDefault(n => p.Value(n) is not null) is { } unsupported)
+            throw new Ec2Exception("UnsupportedOperation",
+                $"'{unsupported.Split('.')[0]}' is not supported yet: subnets, security groups, network interfaces and volumes arrive with CloudPortal's network and block storage services.");
+        var instanceType = p.Value("InstanceType") ?? "m1.small";
+        var keyName = p.Value("KeyName");
+        var zone = p.Value("Placement.AvailabilityZone");
+        var clientToken = p.Value("ClientToken");
+        if (clientToken is { Length: > 64 } || (clientToken is not null && !Ascii.IsValid(clientToken)))
+            throw Ec2Exception.Invalid("ClientToken is at most 64 ASCII characters.");
+        var userData = p.Value("UserData");
+        if (userData is not null && !IsBase64(userData))
+            throw Ec2Exception.Invalid("Invalid BASE64 encoding of user data.");
+        var tags = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var spec in p.Structures("TagSpecification"))
+        {
+            if (spec.Value("ResourceType") is not "instance")
+                throw Ec2Exception.Invalid($"'{Ec2Parameters.Clip(spec.Value("ResourceType") ?? "")}' is not a valid taggable resource type for this operation; this cloud tags instances at launch.");
+            foreach (var (key, value) in spec.Tags())
+                tags[key] = value ?? "";
+        }
+        Tags.Validate(tags.Select(t => (t.Key, (string?)t.Value)));
+
+        var image = await Images.ResolveOneAsync(context, imageId);
+        var flavor = await context.Api.FindAsync<FlavorView>("compute", $"compute/v1/flavors/{Uri.EscapeDataString(instanceType)}", context.CancellationToken)
+            ?? throw Ec2Exception.Invalid($"Invalid value '{Ec2Parameters.Clip(instanceType)}' for InstanceType.");
+        if (context.DryRun)
+        {
+            if (image.Status != "active")
+                throw new Ec2Exception("InvalidAMIID.Unavailable", $"The image '{imageId}' is not available ({image.Status}).");
+            if (keyName is not null && await context.Api.FindAsync<Compute.KeyPairs.KeyPairView>("compute", $"compute/v1/key-pairs/{Uri.EscapeDataString(keyName)}", context.CancellationToken) is null)
+                throw Ec2Errors.KeyPairNotFound(keyName);
+            context.ThrowIfDryRun();
+        }
+        await CheckCapacityAsync(context, flavor, zone, min);
+
+        LaunchResult launched;
+        try
+        {
+            launched = await context.Api.SendAsync<LaunchResult>(HttpMethod.Post, "compute", "compute/v1/instances", new LaunchInstancesRequest(
+                tags.GetValueOrDefault("Name") is { Length: > 0 } name ? name : "ec2-instance", flavor.Id.ToString(), image.Id, keyName, userData, null,
+                tags.Count > 0 ? tags : null, null, zone, min, max, clientToken), context.CancellationToken);
+        }
+        catch (ModuleProblemException problem)
+        {
+            throw LaunchRefusal(problem, imageId, keyName, instanceType);
+        }
+        return
+        [
+            X("reservationId", Ec2Ids.Of(Ec2Ids.Reservation, launched.ReservationId)),
+            X("ownerId", context.Caller.Account),
+            X("groupSet"),
+            Set("instancesSet", launched.Instances.OrderBy(i => i.LaunchIndex).Select(Instances.Item)),
+        ];
+    }
+
+    /// <summary>
+    /// AWS refuses a launch with no room at once (InsufficientInstanceCapacity); Compute would accept it and fail it
+    /// later, so the Scheduler's fit check is asked first, and its sentence is the message.
+    /// </summary>
+    private static async Task CheckCapacityAsync(Ec2Context context, FlavorView flavor, string? zone, int min)
+    {
+        var client = context.Services.GetRequiredService<IRequestClient<CheckFit>>();
+        FitReport report;
+        try
+        {
+            var response = await client.GetResponse<FitReport>(new CheckFit(context.Caller.ProjectId, zone,
+                [new FlavorToFit(flavor.Id.ToString(), new PlacementResources(flavor.VCpus, flavor.RamMb, flavor.DiskGb + flavor.EphemeralGb), flavor.ExtraSpecs)]),
+                context.CancellationToken);
+            report = response.Message;
+        }
+        catch (RequestTimeoutException)
+        {
+            return;   // the Scheduler will answer the build itself; the launch is not refused on a guess
+        }
+        if (report.Flavors.Count > 0 && report.Flavors[0] is { } fit && fit.Count < min)
+            throw new Ec2Exception("InsufficientInstanceCapacity",
+                fit.Reason ?? $"There is not enough capacity for {min} instance(s) of type {flavor.Name}; {fit.Count} would fit now.");
+    }
+
+    private static Ec2Exception LaunchRefusal(ModuleProblemException problem, string imageId, string? keyName, string instanceType)
+    {
+        string? Extension(string name) => problem.Problem.ValueKind == System.Text.Json.JsonValueKind.Object && problem.Problem.TryGetProperty(name, out var v)
+            ? v.ToString() : null;
+        return (problem.Status, problem.Code) switch
+        {
+            (403, "quota_exceeded") when Extension("resource") == "cores" => new Ec2Exception("VcpuLimitExceeded",
+                $"You have requested more vCPU capacity than your current vCPU limit of {Extension("limit")} allows. {problem.Message}"),
+            (403, "quota_exceeded") => new Ec2Exception("InstanceLimitExceeded", $"Your quota does not allow this launch. {problem.Message}"),
+            (403, _) => Ec2Exception.Unauthorized(),
+            (409, "idempotent_parameter_mismatch") => new Ec2Exception("IdempotentParameterMismatch",
+                "Arguments on this idempotent request are inconsistent with arguments used in previous request(s)."),
+            (_, "key_pair_not_found") => Ec2Errors.KeyPairNotFound(keyName ?? ""),
+            (_, "flavor_not_found") => Ec2Exception.Invalid($"Invalid value '{instanceType}' for InstanceType."),
+            (_, "image_not_found") => Ec2Errors.ImagesNotFound([imageId]),
+            (400, var code) when code.StartsWith("image_", StringComparison.Ordinal) => new Ec2Exception("InvalidAMIID.Unavailable", problem.Message),
+            (400, _) => Ec2Exception.Invalid(problem.Message),
+            _ => Ec2Errors.From(problem),
+        };
+    }
+
+    private static async Task<IEnumerable<object?>> DescribeAsync(Ec2Context context)
+    {
+        var ids = context.Parameters.List("InstanceId");
+        if (ids.Count > 0 && context.Parameters.Value("MaxResults") is not null)
+            throw new Ec2Exception("InvalidParameterCombination", "The parameter instancesSet cannot be used with the parameter maxResults");
+        var instances = ids.Count > 0 ? await Instances.ResolveAsync(context, ids) : await Instances.VisibleAsync(context);
+        var (page, next) = Ec2Paging.Page(Instances.Filter(context, instances), Instances.SortKey, context.Parameters, 5, 1000);
+        return [Instances.ReservationSet(context, page), Opt("nextToken", next)];
+    }
+
+    private static async Task<IEnumerable<object?>> DescribeStatusAsync(Ec2Context context)
+    {
+        var ids = context.Parameters.List("InstanceId");
+        if (ids.Count > 0 && context.Parameters.Value("MaxResults") is not null)
+            throw new Ec2Exception("InvalidParameterCombination", "The parameter instancesSet cannot be used with the parameter maxResults");
+        var all = context.Parameters.Bool("IncludeAllInstances");
+        var instances = ids.Count > 0 ? await Instances.ResolveAsync(context, ids) : await Instances.VisibleAsync(context);
+        var shown = Instances.Filter(context, instances).Where(i => all || InstanceState.Of(i) == InstanceState.Running).ToList();
+        var (page, next) = Ec2Paging.Page(shown, Instances.SortKey, context.Parameters, 5, 1000);
+        return
+        [
+            Set("instanceStatusSet", page.Select(i =>
+            {
+                var state = InstanceState.Of(i);
+                // Compute knows the guest runs (libvirt says so); reachability checks inside the guest come with networking.
+                var status = state == InstanceState.Running ? "ok" : "not-applicable";
+                var detail = state == InstanceState.Running ? "passed" : "not-applicable";
+                return new object?[]
+                {
+                    X("instanceId", Ec2Ids.Of(Ec2Ids.Instance, i.Id)),
+                    X("availabilityZone", i.AvailabilityZone ?? Instances.DefaultZone),
+                    Instances.StateElement("instanceState", state),
+                    X("systemStatus", X("status", status), Set("details", [[X("name", "reachability"), X("status", detail)]])),
+                    X("instanceStatus", X("status", status), Set("details", [[X("name", "reachability"), X("status", detail)]])),
+                };
+            })),
+            Opt("nextToken", next),
+        ];
+    }
+
+    private static async Task<IEnumerable<object?>> ChangeAsync(Ec2Context context, string action)
+    {
+        if (action == "stop" && context.Parameters.Bool("Hibernate"))
+            throw new Ec2Exception("UnsupportedOperation", "Hibernation is not supported.");
+        var instances = await Instances.ResolveAsync(context, Instances.RequiredIds(context));
+        foreach (var instance in instances)
+        {
+            var state = InstanceState.Of(instance);
+            if (state == InstanceState.Terminated || state == InstanceState.ShuttingDown)
+                throw IncorrectState(instance, action);
+        }
+        context.ThrowIfDryRun();
+        var items = new List<object?[]>();
+        foreach (var instance in instances)
+        {
+            var before = InstanceState.Of(instance);
+            var after = before;
+            // As AWS: stopping a stopped instance or starting a running one succeeds and changes nothing.
+            var nothingToDo = (action, before.Name) is ("stop", "stopped" or "stopping") or ("start", "running" or "pending");
+            if (!nothingToDo)
+            {
+                try
+                {
+                    var changed = await context.Api.SendAsync<InstanceView>(HttpMethod.Post, "compute", $"compute/v1/instances/{instance.Id}/actions/{action}",
+                        action == "reboot" ? new { type = "soft" } : null, context.CancellationToken);
+                    after = InstanceState.Of(changed);
+                }
+                catch (ModuleProblemException problem) when (problem.Status == 409)
+                {
+                    throw IncorrectState(instance, action);
+                }
+                catch (ModuleProblemException problem) when (problem.Status == 404)
+                {
+                    throw Ec2Errors.InstancesNotFound([Ec2Ids.Of(Ec2Ids.Instance, instance.Id)]);
+                }
+            }
+            items.Add([X("instanceId", Ec2Ids.Of(Ec2Ids.Instance, instance.Id)), Instances.StateElement("currentState", after), Instances.StateElement("previousState", before)]);
+        }
+        return action == "reboot" ? [X("return", true)] : [Set("instancesSet", items)];
+    }
+
+    private static Ec2Exception IncorrectState(InstanceView instance, string action) => new("IncorrectInstanceState",
+        $"The instance '{Ec2Ids.Of(Ec2Ids.Instance, instance.Id)}' is not in a state from which it can be {action switch { "start" => "started", "stop" => "stopped", _ => "rebooted" }}.");
+
+    private static async Task<IEnumerable<object?>> TerminateAsync(Ec2Context context)
+    {
+        var instances = await Instances.ResolveAsync(context, Instances.RequiredIds(context));
+        context.ThrowIfDryRun();
+        var items = new List<object?[]>();
+        foreach (var instance in instances)
+        {
+            var before = InstanceState.Of(instance);
+            var after = before;
+            // Terminating again succeeds, as in AWS.
+            if (before != InstanceState.Terminated && before != InstanceState.ShuttingDown)
+            {
+                try
+                {
+                    after = InstanceState.Of(await context.Api.SendAsync<InstanceView>(HttpMethod.Delete, "compute", $"compute/v1/instances/{instance.Id}", null, context.CancellationToken));
+                }
+                catch (ModuleProblemException problem) when (problem.Status is 404 or 409)
+                {
+                    after = InstanceState.ShuttingDown;   // deleted or being deleted meanwhile
+                }
+            }
+            items.Add([X("instanceId", Ec2Ids.Of(Ec2Ids.Instance, instance.Id)), Instances.StateElement("currentState", after), Instances.StateElement("previousState", before)]);
+        }
+        return [Set("instancesSet", items)];
+    }
+
+    private static async Task<IEnumerable<object?>> ConsoleOutputAsync(Ec2Context context)
+    {
+        var id = context.Parameters.Required("InstanceId");
+        var instance = (await Instances.ResolveAsync(context, [id]))[0];
+        string output;
+        try
+        {
+            output = (await context.Api.GetAsync<ConsoleLogView>("compute", $"compute/v1/instances/{instance.Id}/console-log?lines=1000", context.CancellationToken)).Output;
+        }
+        catch (ModuleProblemException problem) when (problem.Status is 409 or 504)
+        {
+            output = "";   // not on a host (yet, or any more): AWS answers an empty output then
+        }
+        return
+        [
+            X("instanceId", id),
+            X("timestamp", context.Now),
+            X("output", Convert.ToBase64String(Encoding.UTF8.GetBytes(output))),
+        ];
+    }
+
+    private static async Task<IEnumerable<object?>> AttributeAsync(Ec2Context context)
+    {
+        var id = context.Parameters.Required("InstanceId");
+        var attribute = context.Parameters.Required("Attribute");
+        var instance = (await Instances.ResolveAsync(context, [id]))[0];
+        object? value = attribute switch
+        {
+            "userData" => X("userData", Opt("value",
+                (await context.Api.GetAsync<InstanceUserDataView>("compute", $"compute/v1/instances/{instance.Id}/user-data", context.CancellationToken)).UserData)),
+            "instanceType" => X("instanceType", X("value", instance.Flavor.Name)),
+            "disableApiTermination" => X("disableApiTermination", X("value", false)),
+            "instanceInitiatedShutdownBehavior" => X("instanceInitiatedShutdownBehavior", X("value", "stop")),
+            "rootDeviceName" => X("rootDeviceName", X("value", "/dev/vda")),
+            "groupSet" => X("groupSet"),
+            "blockDeviceMapping" => X("blockDeviceMapping"),
+            "ebsOptimized" => X("ebsOptimized", X("value", false)),
+            _ => throw Ec2Exception.Invalid($"Value ({Ec2Parameters.Clip(attribute)}) for parameter attribute is invalid. Unknown attribute."),
+        };
+        return [X("instanceId", id), value];
+    }
+
+    private static bool IsBase64(string value)
+    {
+        Span<byte> buffer = new byte[(value.Length * 3 / 4) + 3];
+        return Convert.TryFromBase64String(value, buffer, out _);
+    }
+}
