@@ -142,6 +142,12 @@ internal static class Report
                     text.AppendLine($"  {operation}: the server's log has {server.Count} measured /ec2 requests for {phase.Attempts} calls: its times are not one per call");
                 if (phase.Server is { } answered && answered.Any(s => s.Status >= 400))
                     text.AppendLine($"  {operation}: server statuses {string.Join(", ", answered.GroupBy(s => s.Status).OrderBy(g => g.Key).Select(g => $"{g.Key} x {g.Count()}"))}");
+                if (phase.Failure is null && phase.Calls.Count > 0 && phase.ServerCpuSeconds is { } serverCpu)
+                {
+                    var (serverMs, clientMs) = (serverCpu * 1000 / phase.Calls.Count, phase.ClientCpuSeconds * 1000 / phase.Calls.Count);
+                    text.AppendLine($"  {operation}: CPU per call: server {Stats.Ms(serverMs)} ms, client {Stats.Ms(clientMs)} ms — on {Environment.ProcessorCount} CPUs " +
+                        $"and nothing else running, at most {Rate(Environment.ProcessorCount * 1000 / (serverMs + clientMs))} calls/s (the client alone: {Rate(Environment.ProcessorCount * 1000 / clientMs)})");
+                }
                 if (phase.Failure is null && phase.Calls.Count > 0 && phase.ClientCpuSeconds / phase.WallSeconds >= 0.8 * Math.Min(phase.Processes, Environment.ProcessorCount))
                     text.AppendLine($"  {operation}: the client kept {Stats.Ratio(phase.ClientCpuSeconds / phase.WallSeconds)} cores busy in {phase.Processes} process(es): its req/s is bounded by the client as much as by the server");
             }
@@ -154,7 +160,8 @@ internal static class Report
             ? "from its request log (on for this run: two log lines per request). moto has no such log: its server columns stay empty."
             : "not measured in this run (--no-request-log).");
         text.AppendLine("cores busy: CPU seconds over the measured window / its wall time — the server process (CloudPortal: the whole all-in-one;");
-        text.AppendLine($"moto: moto_server) and the driver's processes; {Environment.ProcessorCount} CPUs shared by all of them.");
+        text.AppendLine($"moto: moto_server) and the driver's processes; {Environment.ProcessorCount} CPUs shared by all of them. CloudPortal's CPU in the RunInstances");
+        text.AppendLine("window includes the launches it set off (scheduling, the agent's spawns on the simulated driver, their events).");
         text.AppendLine($"load average (1, 5, 15 min) at the start: {loadBefore}; at the end: {loadAfter}.");
         return text.ToString();
     }
