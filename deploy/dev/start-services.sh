@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Installs (Debian) and starts what the tests need: PostgreSQL, RabbitMQ, libvirtd + QEMU, docker-compose,
 # Chromium (the portal tests drive it with Playwright) and Node.js + npm (the portal build installs its front-end packages);
-# ssh-keygen and openssl are the reference tools of the key pair tests.
+# ssh-keygen and openssl are the reference tools of the key pair tests; Debian's awscli and python3-boto3 are the EC2 API tests' clients.
 # Idempotent; runs as root (there is no systemd here, so each daemon is started by hand).
 set -euo pipefail
 
 log() { echo "[services] $*"; }
 
-PACKAGES=(postgresql rabbitmq-server libvirt-daemon-system libvirt-clients libvirt0 qemu-system-x86 qemu-utils docker-compose curl python3-boto3 openssh-client openssl chromium)
+PACKAGES=(postgresql rabbitmq-server libvirt-daemon-system libvirt-clients libvirt0 qemu-system-x86 qemu-utils docker-compose curl python3-boto3 awscli openssh-client openssl chromium)
 # npm: Debian's nodejs + npm only where no Node.js is installed (a NodeSource nodejs carries its own npm and
 # conflicts with Debian's npm package).
 command -v npm >/dev/null 2>&1 || PACKAGES+=(nodejs npm)

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using CloudPortal.Contracts.Identity;
 using CloudPortal.ServiceDefaults.Security.SigV4;
+using Security = CloudPortal.ServiceDefaults.Security;
 using CloudPortal.Testing;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
@@ -55,11 +56,52 @@ public sealed class Ec2SignatureTests
         AssertRejected(await bus.VerifyAsync(replayed), "AuthFailure");
         AssertRejected(await bus.VerifyAsync(Request(good) with { Scope = new SigV4Scope(DateTime.UtcNow.ToString("yyyyMMdd"), "other-1", "ec2").ToString() }), "AuthFailure");
 
+        // ADR 0012: the EC2 API's client trades a verified signature for a short token of the key's owner, holding the
+        // role in the key's project and no other; without its secret, as another client, or with a forgery: refused.
+        var ec2Secret = (await File.ReadAllTextAsync(Path.Combine(cloud.Deployment.DataDir, Ec2Tokens.SecretFileName), TestContext.Current.CancellationToken)).Trim();
+        var token = await cloud.Oidc.TokenAsync(Ec2Grant(good, Ec2Tokens.ClientId, ec2Secret));
+        var claims = JwtPayload(token.AccessToken);
+        Assert.Equal(tenants.Id("memberA").ToString(), claims.GetProperty("sub").GetString());
+        Assert.Equal([$"{tenants.ProjectA}:member"], ProjectRoles(claims));
+        Assert.InRange(claims.GetProperty("exp").GetInt64() - claims.GetProperty("iat").GetInt64(), 60, 300);
+        using (var asKeyOwner = OidcClient.Api(cloud.IdentityUrl, token.AccessToken))
+            Assert.Equal(System.Net.HttpStatusCode.OK, (await asKeyOwner.GetAsync($"identity/v1/projects/{tenants.ProjectA}/quota", TestContext.Current.CancellationToken)).StatusCode);
+        await AssertTokenRefusedAsync(cloud, Ec2Grant(good, Ec2Tokens.ClientId, "not-the-secret"), "invalid_client");
+        await AssertTokenRefusedAsync(cloud, Ec2Grant(good, OidcClient.ServiceClient, cloud.ServiceSecret), "unauthorized_client");
+        await AssertTokenRefusedAsync(cloud, Ec2Grant(SignWithBotocore(accessKeyId, secret[..^1] + (secret[^1] == 'A' ? 'B' : 'A')), Ec2Tokens.ClientId, ec2Secret), "invalid_grant");
+
         // The key acts with its owner's role now: once the role is revoked, the same good signature fails.
         using var admin = OidcClient.Api(cloud.IdentityUrl, tenants.AdminToken);
         (await admin.DeleteAsync($"identity/v1/projects/{tenants.ProjectA}/members/{tenants.Id("memberA")}")).EnsureSuccessStatusCode();
         AssertRejected(await bus.VerifyAsync(Request(SignWithBotocore(accessKeyId, secret))), "AuthFailure");
     }
+
+    private static Dictionary<string, string> Ec2Grant(SigV4Request signed, string clientId, string clientSecret) => new()
+    {
+        ["grant_type"] = Ec2Tokens.GrantType,
+        ["client_id"] = clientId,
+        ["client_secret"] = clientSecret,
+        ["scope"] = "cloudportal",
+        [Ec2Tokens.AccessKeyIdParameter] = signed.AccessKeyId,
+        [Ec2Tokens.StringToSignParameter] = signed.StringToSign,
+        [Ec2Tokens.SignatureParameter] = signed.Signature,
+        [Ec2Tokens.ScopeParameter] = signed.Scope.ToString(),
+    };
+
+    private static async Task AssertTokenRefusedAsync(TestCloud cloud, Dictionary<string, string> form, string error)
+    {
+        var refused = await Assert.ThrowsAsync<HttpRequestException>(() => cloud.Oidc.TokenAsync(form));
+        Assert.Matches($"\"error\":\\s*\"{error}\"", refused.Message);
+    }
+
+    private static JsonElement JwtPayload(string jwt)
+    {
+        var payload = jwt.Split('.')[1].Replace('-', '+').Replace('_', '/');
+        return JsonDocument.Parse(Convert.FromBase64String(payload.PadRight(payload.Length + ((4 - (payload.Length % 4)) % 4), '='))).RootElement;
+    }
+
+    private static List<string> ProjectRoles(JsonElement claims) => !claims.TryGetProperty(Security.CloudClaims.ProjectRole, out var roles) ? []
+        : roles.ValueKind == JsonValueKind.Array ? roles.EnumerateArray().Select(r => r.GetString()!).ToList() : [roles.GetString()!];
 
     private static void AssertRejected(object response, string code)
     {

@@ -26,6 +26,18 @@ public sealed record ProjectQuota(Guid ProjectId, IReadOnlyList<QuotaLine> Resou
 /// <summary>The limit is a JSON element so a malformed value gets its own error code, not a generic binding failure.</summary>
 public sealed record SetLimit(JsonElement Limit);
 
+/// <summary>What a quota view leaves for new resources: the portal's launch wizard and the EC2 API ask before a launch.</summary>
+public static class QuotaHeadroom
+{
+    /// <summary>The limit less what is in use and being built; null when the view has no such resource.</summary>
+    public static long? Left(ProjectQuota quota, string resource)
+    {
+        ArgumentNullException.ThrowIfNull(quota);
+        var line = quota.Resources.FirstOrDefault(r => r.Resource == resource);
+        return line is null ? null : Math.Max(0, line.Limit - (line.InUse ?? 0) - (line.Reserved ?? 0));
+    }
+}
+
 public static class QuotasApi
 {
     /// <summary>Upper bound of a limit: what JSON numbers carry exactly.</summary>

@@ -5,6 +5,7 @@ using CloudPortal.Compute.Instances;
 using CloudPortal.Contracts.Scheduler;
 using CloudPortal.Ec2Api.Cloud;
 using CloudPortal.Ec2Api.Protocol;
+using CloudPortal.Identity.Quotas;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 using static CloudPortal.Ec2Api.Protocol.Ec2Xml;
@@ -70,6 +71,7 @@ public static class InstanceActions
                 throw Ec2Errors.KeyPairNotFound(keyName);
             context.ThrowIfDryRun();
         }
+        await CheckQuotaAsync(context, flavor, min);
         await CheckCapacityAsync(context, flavor, zone, min);
 
         LaunchResult launched;
@@ -90,6 +92,22 @@ public static class InstanceActions
             X("groupSet"),
             Set("instancesSet", launched.Instances.OrderBy(i => i.LaunchIndex).Select(Instances.Item)),
         ];
+    }
+
+    /// <summary>
+    /// AWS names the quota before the capacity: a launch the project's quota cannot take is refused as such, not as no
+    /// room on the hosts. Compute checks the quota again, atomically, when it inserts the instances.
+    /// </summary>
+    private static async Task CheckQuotaAsync(Ec2Context context, FlavorView flavor, int min)
+    {
+        var quota = await context.Api.GetAsync<ProjectQuota>("identity", $"identity/v1/projects/{context.Caller.ProjectId}/quota", context.CancellationToken);
+        if (QuotaHeadroom.Left(quota, "instances") is { } instances && instances < min)
+            throw new Ec2Exception("InstanceLimitExceeded", $"Your quota allows for {instances} more running instance(s). You requested at least {min}.");
+        if (QuotaHeadroom.Left(quota, "cores") is { } cores && cores < (long)min * flavor.VCpus)
+            throw new Ec2Exception("VcpuLimitExceeded",
+                $"You have requested more vCPU capacity than your current vCPU limit allows: {cores} vCPUs left, {min * flavor.VCpus} requested.");
+        if (QuotaHeadroom.Left(quota, "ram_mb") is { } ram && ram < (long)min * flavor.RamMb)
+            throw new Ec2Exception("InstanceLimitExceeded", $"Your RAM quota allows {ram} MB more; {(long)min * flavor.RamMb} MB requested.");
     }
 
     /// <summary>

@@ -64,6 +64,8 @@ public sealed class AuthorizationMatrixTests(SimulatedAllInOne fixture)
             new("POST", "/compute/v1/instances/{instanceId:guid}/actions/{action}", async () => $"{await FreshInstance()}/actions/stop", null, 401, 403, 202, 202, 404, 403, 202),
             new("DELETE", "/compute/v1/instances/{instanceId:guid}", FreshInstance, null, 401, 403, 202, 202, 404, 403, 202),
             new("GET", "/compute/v1/instances/{instanceId:guid}/actions", () => Fixed($"compute/v1/instances/{instanceA}/actions"), null, 401, 200, 200, 200, 404, 403, 200),
+            new("GET", "/compute/v1/instances/{instanceId:guid}/user-data", () => Fixed($"compute/v1/instances/{instanceA}/user-data"), null, 401, 200, 200, 200, 404, 403, 200),
+            new("PATCH", "/compute/v1/instances/{instanceId:guid}/tags", () => Fixed($"compute/v1/instances/{instanceA}/tags"), () => new Dictionary<string, string?> { ["matrix"] = "x" }, 401, 403, 200, 200, 404, 403, 200),
             new("GET", "/compute/v1/instance-actions", () => Fixed("compute/v1/instance-actions"), null, 401, 200, 200, 200, 200, 403, 200),
             // The simulated hypervisor writes no serial log (an empty one is read) and runs no VNC server (the host says so: 409).
             new("GET", "/compute/v1/instances/{instanceId:guid}/console-log", () => Fixed($"compute/v1/instances/{instanceA}/console-log"), null, 401, 200, 200, 200, 404, 403, 200),

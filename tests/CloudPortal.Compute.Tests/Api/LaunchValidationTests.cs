@@ -87,6 +87,48 @@ public sealed class LaunchValidationTests(SimulatedAllInOne fixture)
     }
 
     [Fact]
+    public async Task Tags_change_by_merge_patch_user_data_is_shown_to_the_project_and_deleted_instances_are_listed_only_when_asked_for()
+    {
+        var (project, token) = await fixture.FreshProjectAsync("tags");
+        using var member = new ComputeClient(fixture.Cloud, token, project);
+        var userData = Convert.ToBase64String("#!/bin/sh\necho hi\n"u8.ToArray());
+        var id = (await member.LaunchOkAsync(new { name = "t", flavorId = "m1.tiny", imageId = fixture.PublicImage, userData,
+            tags = new Dictionary<string, string> { ["Name"] = "t", ["tier"] = "front" } }))[0];
+
+        // A merge patch: a value sets, null removes, keys not named stay.
+        using (var patched = await member.Http.PatchAsync($"compute/v1/instances/{id}/tags",
+            JsonContent.Create(new Dictionary<string, string?> { ["tier"] = null, ["env"] = "dev" })))
+        {
+            Assert.Equal(HttpStatusCode.OK, patched.StatusCode);
+            var tags = (await patched.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("tags");
+            Assert.Equal(["Name", "env"], tags.EnumerateObject().Select(t => t.Name));
+        }
+        Assert.Equal("dev", (await member.ShowAsync(id)).GetProperty("tags").GetProperty("env").GetString());
+        await ProblemAssert.ExpectAsync(member.Http.PatchAsync($"compute/v1/instances/{id}/tags",
+            JsonContent.Create(new Dictionary<string, string?> { ["aws:x"] = "y" })), 400, "invalid_tags");
+        await ProblemAssert.ExpectAsync(member.Http.PatchAsync($"compute/v1/instances/{id}/tags",
+            JsonContent.Create(Enumerable.Range(0, 50).ToDictionary(i => $"k{i}", i => (string?)"v"))), 400, "invalid_tags");
+        Assert.Equal(userData, (await member.Http.GetFromJsonAsync<JsonElement>($"compute/v1/instances/{id}/user-data")).GetProperty("userData").GetString());
+
+        // Another project sees neither (404, as every other project's resource).
+        using var other = new ComputeClient(fixture.Cloud, fixture.Tenants.Token("memberB"), fixture.Tenants.ProjectB);
+        await ProblemAssert.ExpectAsync(other.Http.GetAsync($"compute/v1/instances/{id}/user-data"), 404, "instance_not_found");
+        await ProblemAssert.ExpectAsync(other.Http.PatchAsync($"compute/v1/instances/{id}/tags",
+            JsonContent.Create(new Dictionary<string, string?> { ["x"] = "y" })), 404, "instance_not_found");
+
+        var before = DateTime.UtcNow.AddMinutes(-1).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'");
+        await member.WaitForStatusAsync(id, "active");
+        await member.DeleteAsync(id);
+        await member.WaitForStatusAsync(id, "deleted");
+        Assert.DoesNotContain(id, await IdsAsync("compute/v1/instances"));
+        Assert.Contains(id, await IdsAsync($"compute/v1/instances?deletedSince={before}"));
+        Assert.DoesNotContain(id, await IdsAsync($"compute/v1/instances?deletedSince={DateTime.UtcNow.AddMinutes(5):yyyy-MM-dd'T'HH:mm:ss'Z'}"));
+
+        async Task<List<Guid>> IdsAsync(string path) => (await member.Http.GetFromJsonAsync<JsonElement>(path)).GetProperty("instances")
+            .EnumerateArray().Select(i => i.GetProperty("id").GetGuid()).ToList();
+    }
+
+    [Fact]
     public async Task Key_pairs_are_validated_generated_once_unique_by_name_and_counted()
     {
         var (project, token) = await fixture.FreshProjectAsync("keys");

@@ -26,11 +26,8 @@ public static class LaunchFit
 
         string? Shortfall(string resource, long needed, string one, string many)
         {
-            var line = quota.Resources.FirstOrDefault(r => r.Resource == resource);
-            if (line is null)
-                return null;
-            var left = Math.Max(0, line.Limit - (line.InUse ?? 0) - (line.Reserved ?? 0));
-            return needed <= left ? null : $"needs {needed} {(needed == 1 ? one : many)}, {left} left in your quota";
+            var left = QuotaHeadroom.Left(quota, resource);
+            return left is null || needed <= left ? null : $"needs {needed} {(needed == 1 ? one : many)}, {left} left in your quota";
         }
     }
 
