@@ -11,6 +11,7 @@ internal sealed record Ec2BenchOptions(
     int Requests,
     int Concurrency,
     int Processes,
+    int IdleSeconds,
     string? Python,
     IReadOnlyList<string> Targets,
     bool RequestLog,
@@ -25,7 +26,8 @@ internal sealed record Ec2BenchOptions(
         CloudPortal's /ec2/ (an all-in-one cloud, its agent on libvirt's simulated driver test:///default) and against
         moto_server (python3 -m moto.server) on another loopback port, one after the other in the same run:
           1. RunInstances (MinCount=MaxCount=1) until the project has --instances instances, each call measured
-             (the first --warmup not), from --run-concurrency threads; then wait until they are all running
+             (the first --warmup not), from --run-concurrency threads; then wait until they are all running and
+             the server has gone quiet (less than 0.1 core over 3 s: the launches' aftermath is over)
           2. DescribeInstances of all of them from --concurrency threads (each its own boto3 client) spread over
              --processes processes, for --duration seconds (or --requests calls)
         It prints per target and operation: requests, req/s, client-side p50/p99 (the boto3 call: signing, HTTP,
@@ -44,6 +46,9 @@ internal sealed record Ec2BenchOptions(
           --concurrency N       DescribeInstances threads, each with its own boto3 client (default 4)
           --processes N         client processes the threads are spread over: CPython runs one thread at a time per
                                 process, and parsing a 100-instance answer takes botocore tens of ms (default 2)
+          --idle S              seconds the server is watched with the instances in place and no calls, once it
+                                has gone quiet after the launches and before DescribeInstances: its background
+                                CPU, taken off its CPU per DescribeInstances call (default 5)
           --python PATH         the interpreter for the driver and moto_server (default: the first of python3,
                                 /usr/bin/python3 that imports boto3 and moto)
           --targets LIST        cloudportal,moto (default both; moto alone needs no cloud)
@@ -67,6 +72,7 @@ internal sealed record Ec2BenchOptions(
         var requests = 0;
         var concurrency = 4;
         var processes = 2;
+        var idle = 5;
         string? python = null;
         IReadOnlyList<string> targets = [CloudPortal, Moto];
         var requestLog = true;
@@ -93,6 +99,7 @@ internal sealed record Ec2BenchOptions(
                 case "--requests" when Whole(value, 0, 10_000_000, out requests):
                 case "--concurrency" when Whole(value, 1, 256, out concurrency):
                 case "--processes" when Whole(value, 1, 64, out processes):
+                case "--idle" when Whole(value, 1, 600, out idle):
                     break;
                 case "--instances":
                     return (null, "--instances is 1-1000");
@@ -100,6 +107,8 @@ internal sealed record Ec2BenchOptions(
                     return (null, "--warmup is 0-100");
                 case "--run-concurrency" or "--processes":
                     return (null, $"{name} is 1-64");
+                case "--idle":
+                    return (null, "--idle is 1-600 seconds");
                 case "--requests":
                     return (null, "--requests is a whole number (0: no limit)");
                 case "--concurrency":
@@ -131,7 +140,7 @@ internal sealed record Ec2BenchOptions(
         }
         if (warmup >= instances)
             return (null, "--warmup must leave some of --instances to measure");
-        return (new Ec2BenchOptions(instances, warmup, runConcurrency, duration, requests, concurrency, processes, python, targets, requestLog, environment, cloudLog), null);
+        return (new Ec2BenchOptions(instances, warmup, runConcurrency, duration, requests, concurrency, processes, idle, python, targets, requestLog, environment, cloudLog), null);
     }
 
     private static bool Whole(string value, int min, int max, out int result) =>

@@ -54,6 +54,12 @@ internal sealed class TargetResult(string name)
 
     public PhaseResult? Describe { get; set; }
 
+    /// <summary>How long the server took after the wait to go quiet (the launches' aftermath).</summary>
+    public double? SettleSeconds { get; set; }
+
+    /// <summary>Cores the server kept busy with the instances in place and no calls (measured after the wait).</summary>
+    public double? IdleCores { get; set; }
+
     /// <summary>The instances' states after the wait, as DescribeInstances had them.</summary>
     public string? States { get; set; }
 }
@@ -127,7 +133,9 @@ internal static class Report
         text.AppendLine();
         foreach (var result in results)
         {
-            text.AppendLine($"{result.Name}: instances' states after RunInstances: {result.States ?? "-"}; instances per DescribeInstances answer: {(result.Describe?.InstancesPerResponse is { Length: > 0 } n ? n : "-")}");
+            text.AppendLine($"{result.Name}: instances' states after RunInstances: {result.States ?? "-"}; instances per DescribeInstances answer: {(result.Describe?.InstancesPerResponse is { Length: > 0 } n ? n : "-")}" +
+                (result.SettleSeconds is { } settle ? $"; the server went quiet {settle:0} s after they ran" : "") +
+                (result.IdleCores is { } idle ? $", then kept {Stats.Ratio(idle)} cores busy over {options.IdleSeconds} s with no calls" : ""));
             foreach (var (operation, phase) in new[] { ("RunInstances", result.Run), ("DescribeInstances", result.Describe) })
             {
                 if (phase is null)
@@ -144,8 +152,10 @@ internal static class Report
                     text.AppendLine($"  {operation}: server statuses {string.Join(", ", answered.GroupBy(s => s.Status).OrderBy(g => g.Key).Select(g => $"{g.Key} x {g.Count()}"))}");
                 if (phase.Failure is null && phase.Calls.Count > 0 && phase.ServerCpuSeconds is { } serverCpu)
                 {
-                    var (serverMs, clientMs) = (serverCpu * 1000 / phase.Calls.Count, phase.ClientCpuSeconds * 1000 / phase.Calls.Count);
-                    text.AppendLine($"  {operation}: CPU per call: server {Stats.Ms(serverMs)} ms, client {Stats.Ms(clientMs)} ms — on {Environment.ProcessorCount} CPUs " +
+                    // Less the server's idle work over the same time (none is known for the RunInstances window: it is measured after).
+                    var idleCpu = operation == "DescribeInstances" && result.IdleCores is { } idleCores ? idleCores * phase.WallSeconds : 0;
+                    var (serverMs, clientMs) = (Math.Max(serverCpu - idleCpu, 0) * 1000 / phase.Calls.Count, phase.ClientCpuSeconds * 1000 / phase.Calls.Count);
+                    text.AppendLine($"  {operation}: CPU per call: server {Stats.Ms(serverMs)} ms{(idleCpu > 0 ? " (less its idle work)" : "")}, client {Stats.Ms(clientMs)} ms — on {Environment.ProcessorCount} CPUs " +
                         $"and nothing else running, at most {Rate(Environment.ProcessorCount * 1000 / (serverMs + clientMs))} calls/s (the client alone: {Rate(Environment.ProcessorCount * 1000 / clientMs)})");
                 }
                 if (phase.Failure is null && phase.Calls.Count > 0 && phase.ClientCpuSeconds / phase.WallSeconds >= 0.8 * Math.Min(phase.Processes, Environment.ProcessorCount))
