@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
+using CloudPortal.Bench.Common;
 using CloudPortal.ComputeAgent.Instances;
 using CloudPortal.ComputeAgent.Libvirt;
 using CloudPortal.Contracts.Compute;

@@ -5,6 +5,7 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using CloudPortal.Bench.Common;
 using CloudPortal.ComputeAgent.Instances;
 using CloudPortal.ComputeAgent.Libvirt;
 using CloudPortal.Contracts.Compute;
@@ -37,7 +38,7 @@ internal static class ApiComparison
     {
         var rawHost = $"bench-raw-{Guid.NewGuid().ToString("N")[..8]}";
         created.Hosts.Add(rawHost);
-        var load = LoadAverage();
+        var load = ProcessStats.LoadAverage();
         Console.WriteLine("2. API vs raw: starting an all-in-one cloud");
         await using var bench = await BenchCloud.StartAsync(options, created, cancellationToken);
         try
@@ -80,7 +81,7 @@ internal static class ApiComparison
                 }
                 Console.WriteLine();
             }
-            return Report(options, apiResults, rawResults, bench.AgentSpawnMilliseconds(), load, LoadAverage());
+            return Report(options, apiResults, rawResults, bench.AgentSpawnMilliseconds(), load, ProcessStats.LoadAverage());
 
             async Task<RawSample[]> RawRoundAsync(int count)
             {
@@ -257,9 +258,6 @@ internal static class ApiComparison
         if (clock.Elapsed > LaunchTimeout)
             throw new TimeoutException($"timed out after {LaunchTimeout.TotalSeconds:0} s waiting for {what}");
     }
-
-    private static string LoadAverage() =>
-        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
 
     private static string Report(BenchOptions options, Dictionary<int, List<ApiSample>> api, Dictionary<int, List<RawSample>> raw, Dictionary<Guid, double> agentSpawns,
         string loadBefore, string loadAfter)

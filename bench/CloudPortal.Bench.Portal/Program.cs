@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json;
+using CloudPortal.Bench.Common;
 using CloudPortal.Testing;
 using Microsoft.Playwright;
 
@@ -13,9 +14,9 @@ var instances = Option("--instances", 100);
 var loads = Option("--loads", 10);
 string[] pages = ["/", "/instances", "/launch"];
 
-await using var cloud = await TestCloud.StartAsync("all-in-one", new Dictionary<string, string?> { ["CloudPortal__Agent__Libvirt"] = "test:///default" });
-var tenants = await Tenants.CreateAsync(cloud);
-await PrepareAsync(cloud, tenants, instances);
+await using var bench = await SimulatedBenchCloud.StartAsync(instances);
+var (cloud, tenants) = (bench.Cloud, bench.Tenants);
+await LaunchAsync(bench, instances);
 
 using var playwright = await Playwright.CreateAsync();
 await using var browser = await playwright.Chromium.LaunchAsync(new()
@@ -49,7 +50,7 @@ foreach (var path in pages)
         server.Add(timing.GetProperty("server").GetDouble());
         bytes.Add(timing.GetProperty("bytes").GetDouble());
     }
-    rows.Add($"| {path,-10} | {Percentile(server, 50),8:0.0} | {Percentile(server, 95),8:0.0} | {Percentile(bytes, 50) / 1024,9:0.0} | {(Percentile(server, 95) <= 300 && bytes.Max() <= 1 << 20 ? "yes" : "no"),6} |");
+    rows.Add($"| {path,-10} | {Stats.Percentile(server, 50),8:0.0} | {Stats.Percentile(server, 95),8:0.0} | {Stats.Percentile(bytes, 50) / 1024,9:0.0} | {(Stats.Percentile(server, 95) <= 300 && bytes.Max() <= 1 << 20 ? "yes" : "no"),6} |");
 }
 
 Console.WriteLine();
@@ -67,33 +68,13 @@ int Option(string name, int fallback)
     return at >= 0 && at + 1 < args.Length ? int.Parse(args[at + 1], CultureInfo.InvariantCulture) : fallback;
 }
 
-static double Percentile(List<double> values, double p)
+// N instances of the prepared cloud's flavor and image launched in project A, and active.
+static async Task LaunchAsync(SimulatedBenchCloud bench, int count)
 {
-    var sorted = values.Order().ToArray();
-    return sorted[Math.Clamp((int)Math.Ceiling(p / 100 * sorted.Length) - 1, 0, sorted.Length - 1)];
-}
-
-// Quota for N instances, an image, N instances launched and active.
-static async Task PrepareAsync(TestCloud cloud, Tenants tenants, int count)
-{
-    using var identity = OidcClient.Api(cloud.IdentityUrl, tenants.AdminToken);
-    foreach (var (resource, limit) in new[] { ("instances", count), ("cores", count), ("ram_mb", count * 16) })
-        (await identity.PutAsJsonAsync($"identity/v1/projects/{tenants.ProjectA}/quota/{resource}", new { limit })).EnsureSuccessStatusCode();
-    using var images = OidcClient.Api(cloud.ImagesUrl, tenants.Token("memberA"), tenants.ProjectA);
-    var imageId = await GuestImage.UploadAsync(images);
-
-    // A flavor and ratios that let N instances fit the simulated node (its memory and CPUs are libvirt's test values).
-    using var computeAdmin = OidcClient.Api(cloud.ComputeUrl, tenants.AdminToken);
-    (await computeAdmin.PostAsJsonAsync("compute/v1/flavors", new { name = "bench.nano", vcpus = 1, ramMb = 16, diskGb = 1 })).EnsureSuccessStatusCode();
-    using var scheduler = OidcClient.Api(cloud.SchedulerUrl, tenants.AdminToken);
-    await Eventually.TrueAsync(async () => (await scheduler.PatchAsJsonAsync($"scheduler/v1/hosts/{cloud.Node}",
-        new { cpuAllocationRatio = 64.0, ramAllocationRatio = 16.0 })).IsSuccessStatusCode, "the node reported and its ratios raised");
-    using var compute = OidcClient.Api(cloud.ComputeUrl, tenants.Token("memberA"), tenants.ProjectA);
-    await Eventually.TrueAsync(async () =>
-    {
-        using var launched = await compute.PostAsJsonAsync("compute/v1/instances", new { name = "bench", flavorId = "bench.nano", imageId, minCount = count, maxCount = count });
-        return launched.IsSuccessStatusCode;   // the quota limits reach Compute as events: try until they have
-    }, $"a launch of {count} instances");
+    using var compute = OidcClient.Api(bench.Cloud.ComputeUrl, bench.Tenants.Token("memberA"), bench.Tenants.ProjectA);
+    using (var launched = await compute.PostAsJsonAsync("compute/v1/instances",
+        new { name = "bench", flavorId = SimulatedBenchCloud.Flavor, imageId = bench.ImageId, minCount = count, maxCount = count }))
+        launched.EnsureSuccessStatusCode();
     await Eventually.TrueAsync(async () =>
     {
         var page = await compute.GetFromJsonAsync<JsonElement>("compute/v1/instances?limit=1000");

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
+using CloudPortal.Bench.Common;
 using CloudPortal.Testing;
 
 // Upload benchmark: a generated qcow2 image (random data, so nothing compresses or dedups) uploaded through
@@ -20,7 +21,7 @@ try
 {
     await using var cloud = await TestCloud.StartAsync("all-in-one");
     var tenants = await Tenants.CreateAsync(cloud);
-    var pid = ServerPid(cloud.Deployment.DataDir);
+    var pid = ProcessStats.CloudPortalPid(cloud.Deployment.DataDir);
     using var api = OidcClient.Api(cloud.ImagesUrl, tenants.Token("memberA"), tenants.ProjectA);
     api.Timeout = TimeSpan.FromMinutes(30);
     var baseline = Status(pid, "VmHWM");
@@ -49,7 +50,7 @@ try
             created.EnsureSuccessStatusCode();
             var id = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
             await Settle(image, cold);
-            var serverCpu = CpuSeconds(pid);
+            var serverCpu = ProcessStats.CpuSeconds(pid);
             var clientCpu = Process.GetCurrentProcess().TotalProcessorTime;
             var upload = await TimeAsync(async () =>
             {
@@ -62,7 +63,7 @@ try
                     throw new InvalidOperationException($"upload: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
             });
             var peak = Status(pid, "VmHWM");
-            serverCpu = CpuSeconds(pid) - serverCpu;
+            serverCpu = ProcessStats.CpuSeconds(pid) - serverCpu;
             var clientSeconds = (Process.GetCurrentProcess().TotalProcessorTime - clientCpu).TotalSeconds;
             (await api.DeleteAsync($"images/v2/images/{id}")).EnsureSuccessStatusCode();
 
@@ -168,37 +169,6 @@ static async Task<TimeSpan> TimeAsync(Func<Task> action)
     var watch = Stopwatch.StartNew();
     await action();
     return watch.Elapsed;
-}
-
-// The cloudportal process serving this data directory, found through /proc.
-static int ServerPid(string dataDir)
-{
-    foreach (var dir in Directory.EnumerateDirectories("/proc"))
-    {
-        if (!int.TryParse(Path.GetFileName(dir), out var pid))
-            continue;
-        try
-        {
-            var cmdline = File.ReadAllText(Path.Combine(dir, "cmdline")).Replace('\0', ' ');
-            if (cmdline.Contains("cloudportal.dll", StringComparison.Ordinal) && cmdline.Contains(dataDir, StringComparison.Ordinal))
-                return pid;
-        }
-        catch (IOException)
-        {
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
-    }
-    throw new InvalidOperationException($"no cloudportal process for {dataDir}");
-}
-
-// CPU time (user + system) a process has used so far, from /proc/<pid>/stat (clock ticks of 1/100 s).
-static double CpuSeconds(int pid)
-{
-    var stat = File.ReadAllText($"/proc/{pid}/stat");
-    var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-    return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
 }
 
 // A /proc/<pid>/status field in KiB (VmHWM: the peak resident set size).

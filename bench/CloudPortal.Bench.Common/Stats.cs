@@ -1,9 +1,9 @@
 using System.Globalization;
 using System.Text;
 
-namespace CloudPortal.Bench.Launch;
+namespace CloudPortal.Bench.Common;
 
-internal static class Stats
+public static class Stats
 {
     /// <summary>Nearest rank: with 20 runs p95 is the 19th value, with 10 the largest.</summary>
     public static double Percentile(IReadOnlyCollection<double> values, double p)

@@ -1,0 +1,111 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+
+namespace CloudPortal.Bench.Ec2;
+
+/// <summary>
+/// <c>python -m moto.server</c> on a loopback port, as the reference: moto's default in-memory backend, its default
+/// request logging (one line per request to stderr), stopped (killed with its children) on dispose.
+/// </summary>
+internal sealed class MotoServer : IDisposable
+{
+    private readonly Process _process;
+    private readonly Queue<string> _lastLines = new();
+    private readonly Lock _gate = new();
+
+    private MotoServer(Process process, int port)
+    {
+        _process = process;
+        Port = port;
+        process.OutputDataReceived += (_, e) => Keep(e.Data);
+        process.ErrorDataReceived += (_, e) => Keep(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+    }
+
+    public int Port { get; }
+
+    public string Endpoint => $"http://127.0.0.1:{Port}";
+
+    /// <summary>CPU time (user + system) the server has used so far.</summary>
+    public double CpuSeconds
+    {
+        get
+        {
+            _process.Refresh();
+            return _process.TotalProcessorTime.TotalSeconds;
+        }
+    }
+
+    public static async Task<MotoServer> StartAsync(Python python, int port, CancellationToken cancellationToken)
+    {
+        var info = new ProcessStartInfo(python.Executable, ["-m", "moto.server", "-H", "127.0.0.1", "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture)])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        var server = new MotoServer(Process.Start(info) ?? throw new InvalidOperationException("cannot start moto.server"), port);
+        try
+        {
+            await server.WaitUntilListeningAsync(cancellationToken);
+            return server;
+        }
+        catch
+        {
+            server.Dispose();
+            throw;
+        }
+    }
+
+    private async Task WaitUntilListeningAsync(CancellationToken cancellationToken)
+    {
+        for (var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60); DateTime.UtcNow < deadline; await Task.Delay(200, cancellationToken))
+        {
+            if (_process.HasExited)
+                throw new InvalidOperationException($"moto.server exited with {_process.ExitCode}: {Output}");
+            try
+            {
+                using var client = new TcpClient();
+                await client.ConnectAsync("127.0.0.1", Port, cancellationToken);
+                return;
+            }
+            catch (SocketException)
+            {
+            }
+        }
+        throw new TimeoutException($"moto.server did not listen on {Port} within 60 s: {Output}");
+    }
+
+    /// <summary>Its last lines of output.</summary>
+    public string Output
+    {
+        get
+        {
+            lock (_gate)
+                return string.Join('\n', _lastLines);
+        }
+    }
+
+    private void Keep(string? line)
+    {
+        if (line is null)
+            return;
+        lock (_gate)
+        {
+            _lastLines.Enqueue(line);
+            if (_lastLines.Count > 20)
+                _lastLines.Dequeue();
+        }
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            _process.WaitForExit();
+        }
+        _process.Dispose();
+    }
+}
