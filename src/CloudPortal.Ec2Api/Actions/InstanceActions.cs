@@ -60,9 +60,15 @@ public static class InstanceActions
         }
         Tags.Validate(tags.Select(t => (t.Key, (string?)t.Value)));
 
-        var image = await Images.ResolveOneAsync(context, imageId);
-        var flavor = await context.Api.FindAsync<FlavorView>("compute", $"compute/v1/flavors/{Uri.EscapeDataString(instanceType)}", context.CancellationToken)
-            ?? throw Ec2Exception.Invalid($"Invalid value '{Ec2Parameters.Clip(instanceType)}' for InstanceType.");
+        // The lookups a launch needs do not depend on each other: asked at once, they cost the slowest of them.
+        var imageLookup = Images.ResolveOneAsync(context, imageId);
+        var flavorLookup = context.Api.FindAsync<FlavorView>("compute", $"compute/v1/flavors/{Uri.EscapeDataString(instanceType)}", context.CancellationToken);
+        var quotaLookup = context.DryRun ? null
+            : context.Api.GetAsync<ProjectQuota>("identity", $"identity/v1/projects/{context.Caller.ProjectId}/quota", context.CancellationToken);
+        var launchedBefore = clientToken is null || context.DryRun ? Task.FromResult(false) : LaunchedBeforeAsync(context, clientToken);
+        await Task.WhenAll(new Task?[] { imageLookup, flavorLookup, quotaLookup, launchedBefore }.OfType<Task>().Select(Settle));
+        var image = await imageLookup;
+        var flavor = await flavorLookup ?? throw Ec2Exception.Invalid($"Invalid value '{Ec2Parameters.Clip(instanceType)}' for InstanceType.");
         if (context.DryRun)
         {
             if (image.Status != "active")
@@ -73,9 +79,9 @@ public static class InstanceActions
         }
         // A retried launch (SDKs resend the same client token after a timeout) must get its first answer back, whatever
         // the quota and the hosts say now: Compute answers it from the token.
-        if (clientToken is null || !await LaunchedBeforeAsync(context, clientToken))
+        if (!await launchedBefore)
         {
-            await CheckQuotaAsync(context, flavor, min);
+            CheckQuota(await quotaLookup!, flavor, min);
             await CheckCapacityAsync(context, flavor, zone, min);
         }
 
@@ -107,13 +113,24 @@ public static class InstanceActions
         return page.Instances.Count > 0;
     }
 
+    /// <summary>Waits for a lookup without throwing: its own await, in order, reports the first refusal.</summary>
+    private static async Task Settle(Task task)
+    {
+        try
+        {
+            await task;
+        }
+        catch (Exception ex) when (ex is Ec2Exception or ModuleProblemException or HttpRequestException or OperationCanceledException)
+        {
+        }
+    }
+
     /// <summary>
     /// AWS names the quota before the capacity: a launch the project's quota cannot take is refused as such, not as no
     /// room on the hosts. Compute checks the quota again, atomically, when it inserts the instances.
     /// </summary>
-    private static async Task CheckQuotaAsync(Ec2Context context, FlavorView flavor, int min)
+    private static void CheckQuota(ProjectQuota quota, FlavorView flavor, int min)
     {
-        var quota = await context.Api.GetAsync<ProjectQuota>("identity", $"identity/v1/projects/{context.Caller.ProjectId}/quota", context.CancellationToken);
         if (QuotaHeadroom.Left(quota, "instances") is { } instances && instances < min)
             throw new Ec2Exception("InstanceLimitExceeded", $"Your quota allows for {instances} more running instance(s). You requested at least {min}.");
         if (QuotaHeadroom.Left(quota, "cores") is { } cores && cores < (long)min * flavor.VCpus)

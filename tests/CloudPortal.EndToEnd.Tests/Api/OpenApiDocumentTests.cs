@@ -62,6 +62,7 @@ public sealed partial class OpenApiDocumentTests(AllInOneWithRoutes cloud) : ICl
         route is "/health/live" or "/health/ready" or "/openapi/{documentName}.json"   // platform: health probes, the documents themselves
         || route.StartsWith("/identity/account/", StringComparison.Ordinal)           // Identity's HTML pages
         || route.StartsWith("/identity/connect/", StringComparison.Ordinal)           // OpenID Connect protocol endpoints
+        || route == "/ec2"                                                            // the EC2 Query API (docs/api/ec2.md)
         || PortalPages.Contains(route.Split('/')[1]);                               // the portal's HTML pages and its live hub (docs/portal.md)
 
     /// <summary>The first path segment of every portal page; the images pages share theirs with Images' <c>/images/v2</c>, which its document covers.</summary>
