@@ -5,6 +5,7 @@ using CloudPortal.Scheduler.Placement;
 using CloudPortal.ServiceDefaults.Messaging;
 using CloudPortal.ServiceDefaults.Persistence;
 using CloudPortal.ServiceDefaults.Security;
+using MassTransit;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -65,16 +66,19 @@ public static class SchedulerModule
         builder.AddModuleDatabase<SchedulerDbContext, SqliteSchedulerDbContext, PostgresSchedulerDbContext>(Name);
         builder.Services.AddSchedulerServices();
         builder.Services.AddOptions<SchedulerOptions>().BindConfiguration("CloudPortal:Scheduler");
-        builder.AddConsumers(bus =>
-        {
-            bus.AddConsumer<ComputeNodeReportedConsumer>(typeof(ComputeNodeReportedConsumerDefinition));
-            bus.AddConsumer<SelectHostsConsumer>(typeof(SelectHostsConsumerDefinition));
-            bus.AddConsumer<CheckFitConsumer>(typeof(CheckFitConsumerDefinition));
-            bus.AddConsumer<ListAvailabilityZonesConsumer>();
-            bus.AddConsumer<ReleaseAllocationConsumer>(typeof(ReleaseAllocationConsumerDefinition));
-        });
+        builder.AddConsumers(AddSchedulerConsumers);
         builder.AddCloudPortalAuthentication();
         return builder;
+    }
+
+    /// <summary>What the Scheduler answers on the bus (also used by the tests that run it over RabbitMQ).</summary>
+    public static void AddSchedulerConsumers(IBusRegistrationConfigurator bus)
+    {
+        bus.AddConsumer<ComputeNodeReportedConsumer>(typeof(ComputeNodeReportedConsumerDefinition));
+        bus.AddConsumer<SelectHostsConsumer>(typeof(SelectHostsConsumerDefinition));
+        bus.AddConsumer<CheckFitConsumer>(typeof(CheckFitConsumerDefinition));
+        bus.AddConsumer<ListAvailabilityZonesConsumer>();
+        bus.AddConsumer<ReleaseAllocationConsumer>(typeof(ReleaseAllocationConsumerDefinition));
     }
 
     /// <summary>Placement and claims over a registered <see cref="SchedulerDbContext"/> (also used by tests and benchmarks).</summary>

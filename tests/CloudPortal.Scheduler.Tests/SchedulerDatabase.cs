@@ -41,6 +41,18 @@ public sealed class SchedulerDatabase : IAsyncDisposable
     public ServiceProvider Instance(Action<SchedulerOptions>? configure = null, Action<IServiceCollection>? services = null)
     {
         var collection = new ServiceCollection();
+        AddTo(collection);
+        if (configure is not null)
+            collection.Configure(configure);
+        services?.Invoke(collection);
+        var provider = collection.BuildServiceProvider(validateScopes: true);
+        _instances.Add(provider);
+        return provider;
+    }
+
+    /// <summary>Registers this database's DbContext and the Scheduler's services in another container (e.g. a host's).</summary>
+    public void AddTo(IServiceCollection collection)
+    {
         if (Provider == "postgres")
             collection.AddDbContext<SchedulerDbContext, PostgresSchedulerDbContext>(o => o.UseNpgsql(_postgres!.ConnectionString("scheduler")));
         else
@@ -49,12 +61,6 @@ public sealed class SchedulerDatabase : IAsyncDisposable
             collection.AddDbContext<SchedulerDbContext, SqliteSchedulerDbContext>(o => o.UseSqlite(connection));
         }
         collection.AddSchedulerServices();
-        if (configure is not null)
-            collection.Configure(configure);
-        services?.Invoke(collection);
-        var provider = collection.BuildServiceProvider(validateScopes: true);
-        _instances.Add(provider);
-        return provider;
     }
 
     public async Task<T> WithDbAsync<T>(Func<SchedulerDbContext, Task<T>> action)

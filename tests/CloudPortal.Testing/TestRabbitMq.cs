@@ -50,6 +50,13 @@ public sealed class TestRabbitMq : IAsyncDisposable
         response.EnsureSuccessStatusCode();
     }
 
+    /// <summary>The queue's type as the broker reports it: <c>classic</c> or <c>quorum</c>.</summary>
+    public async Task<string?> QueueTypeAsync(string queue)
+    {
+        var info = await _api.GetFromJsonAsync<System.Text.Json.JsonElement>($"api/queues/{VirtualHost}/{System.Uri.EscapeDataString(queue)}");
+        return info.GetProperty("type").GetString();
+    }
+
     public async ValueTask DisposeAsync()
     {
         try
