@@ -60,6 +60,9 @@ public static class IdentityModule
             .AddSignInManager()
             .AddDefaultTokenProviders();
         builder.Services.AddAuthentication().AddIdentityCookies();
+        // Identity's own sign-in cookie checks the security stamp on every request (its pages and the authorization
+        // endpoint only): a password reset or a disabled account ends it at once rather than 30 minutes later.
+        builder.Services.Configure<SecurityStampValidatorOptions>(o => o.ValidationInterval = TimeSpan.Zero);
         builder.Services.ConfigureApplicationCookie(cookie =>
         {
             cookie.Cookie.Name = "cloudportal.identity";
@@ -107,6 +110,7 @@ public static class IdentityModule
         builder.Services.AddHttpContextAccessor();
         builder.Services.AddScoped<AuditLog>();
         builder.Services.AddScoped<TokenPrincipals>();
+        builder.Services.AddScoped<UserSessions>();
         builder.Services.AddScoped<KeyRingRewrap>();
         builder.Services.AddScoped<Ec2SignatureCheck>();
         builder.Services.AddSingleton<IdentitySeeder>();
