@@ -6,8 +6,8 @@ using Xunit;
 namespace CloudPortal.Identity.Tests;
 
 /// <summary>
-/// A password change or reset, a disabled or deleted user and a removed project role revoke every refresh token of
-/// that user at once: the token endpoint answers invalid_grant. Other users' tokens keep working.
+/// A password change or reset, a disabled or deleted user and a removed project role (or a deleted project) revoke
+/// every refresh token of that user at once: the token endpoint answers invalid_grant. Other users' tokens keep working.
 /// </summary>
 public sealed class RevocationTests
 {
@@ -61,7 +61,13 @@ public sealed class RevocationTests
         await AssertRevokedAsync(cloud, deleted);
 
         // Nobody else lost anything.
-        Assert.NotNull((await cloud.Oidc.RefreshAsync(bystander.RefreshToken!)).AccessToken);
+        var kept = await cloud.Oidc.RefreshAsync(bystander.RefreshToken!);
+        Assert.NotNull(kept.AccessToken);
+
+        // Deleting a project removes its members' roles: their tokens end too.
+        using (var deletedProject = await admin.DeleteAsync($"identity/v1/projects/{tenants.ProjectB}"))
+            Assert.Equal(HttpStatusCode.NoContent, deletedProject.StatusCode);
+        await AssertRevokedAsync(cloud, kept);
     }
 
     [Fact]
