@@ -33,8 +33,13 @@ public static class IdentityModule
         var options = builder.Configuration.GetSection(IdentityModuleOptions.Section).Get<IdentityModuleOptions>() ?? new();
         var dataDir = builder.Configuration.GetCloudPortalOptions().FullDataDir;
 
-        // Access-key secrets, cookies and antiforgery tokens: keys in the module's database, shared by replicas.
-        builder.Services.AddDataProtection().SetApplicationName("cloudportal").PersistKeysToDbContext<IdentityModuleDbContext>();
+        var keysDirectory = options.KeysDirectory(dataDir);
+        var keys = ServerKeys.LoadOrCreate(keysDirectory);   // first: it creates the directory owner-only
+
+        // Access-key secrets, cookies and antiforgery tokens: keys in the module's database, shared by replicas, their
+        // master keys encrypted with a key-encryption key kept outside the database (ADR 0013).
+        builder.Services.AddDataProtection().SetApplicationName("cloudportal").PersistKeysToDbContext<IdentityModuleDbContext>()
+            .ProtectKeysWithKeyEncryptionKey(options, keysDirectory);
 
         builder.Services.AddIdentityCore<CloudUser>(identity =>
             {
@@ -55,6 +60,9 @@ public static class IdentityModule
             .AddSignInManager()
             .AddDefaultTokenProviders();
         builder.Services.AddAuthentication().AddIdentityCookies();
+        // Identity's own sign-in cookie checks the security stamp on every request (its pages and the authorization
+        // endpoint only): a password reset or a disabled account ends it at once rather than 30 minutes later.
+        builder.Services.Configure<SecurityStampValidatorOptions>(o => o.ValidationInterval = TimeSpan.Zero);
         builder.Services.ConfigureApplicationCookie(cookie =>
         {
             cookie.Cookie.Name = "cloudportal.identity";
@@ -68,7 +76,6 @@ public static class IdentityModule
             cookie.SlidingExpiration = true;
         });
 
-        var keys = ServerKeys.LoadOrCreate(string.IsNullOrWhiteSpace(options.KeysPath) ? Path.Combine(dataDir, "identity-keys") : options.KeysPath);
         builder.Services.AddOpenIddict()
             .AddCore(core => core.UseEntityFrameworkCore().UseDbContext<IdentityModuleDbContext>())
             .AddServer(server =>
@@ -103,6 +110,8 @@ public static class IdentityModule
         builder.Services.AddHttpContextAccessor();
         builder.Services.AddScoped<AuditLog>();
         builder.Services.AddScoped<TokenPrincipals>();
+        builder.Services.AddScoped<UserSessions>();
+        builder.Services.AddScoped<KeyRingRewrap>();
         builder.Services.AddScoped<Ec2SignatureCheck>();
         builder.Services.AddSingleton<IdentitySeeder>();
         builder.Services.AddHostedService<IdentitySeedService>();

@@ -46,6 +46,7 @@ public static class PortalModule
         });
         builder.Services.AddSignalR();
         builder.AddPerProcessConsumer<InstanceStateChangedConsumer>("portal-live");
+        builder.AddPerProcessConsumer<UserSessionsRevokedConsumer>("portal-sessions");
         return builder;
     }
 

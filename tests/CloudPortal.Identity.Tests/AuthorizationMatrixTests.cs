@@ -39,6 +39,7 @@ public sealed class AuthorizationMatrixTests
             new("GET", $"identity/v1/users/{target}", null, []),
             new("DELETE", $"identity/v1/users/{target}", null, []),
             new("POST", $"identity/v1/users/{target}/unlock", null, []),
+            new("POST", $"identity/v1/users/{target}/disable", null, []),
             new("POST", $"identity/v1/users/{target}/password", new { newPassword = "never the new password" }, []),
             new("GET", "identity/v1/users/me", null, Everyone),
             new("GET", $"identity/v1/projects/{a}/quota", null, ["readerA", "memberA", "adminA"]),

@@ -110,6 +110,39 @@ public sealed class PortalSecurityTests(PortalBrowser browser, SecurityCloud sec
         await PortalBrowser.ScreenshotAsync(member, Test, "phone-width");
     }
 
+    [Fact]
+    public async Task A_password_change_sends_the_portal_session_back_to_sign_in_on_its_next_request()
+    {
+        // A user of this test alone: the shared ones keep their passwords for the other tests.
+        var userName = $"changer-{security.Tenants.Suffix}";
+        using var admin = OidcClient.Api(security.Cloud.IdentityUrl, security.Tenants.AdminToken);
+        using (var created = await admin.PostAsJsonAsync("identity/v1/users", new { userName, password = Tenants.Password }))
+        {
+            Assert.True(created.IsSuccessStatusCode, await created.Content.ReadAsStringAsync());
+            var id = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+            (await admin.PutAsJsonAsync($"identity/v1/projects/{security.Tenants.ProjectA}/members/{id}", new { role = "reader" })).EnsureSuccessStatusCode();
+        }
+        var page = await browser.NewUserAsync(security.Cloud.IdentityUrl);
+        await PortalPages.SignInAsync(page, userName, Tenants.Password);
+        await page.GotoAsync("/instances");
+        await page.WaitForSelectorAsync("#signed-in-user");
+
+        // The password changes elsewhere (another device, through the API).
+        var tokens = await security.Cloud.Oidc.SignInAsync(userName, Tenants.Password);
+        using (var self = OidcClient.Api(security.Cloud.IdentityUrl, tokens.AccessToken))
+        using (var changed = await self.PostAsJsonAsync("identity/v1/users/me/password", new { currentPassword = Tenants.Password, newPassword = "a brand new passphrase" }))
+            Assert.Equal(System.Net.HttpStatusCode.NoContent, changed.StatusCode);
+
+        // Long before the access token's 15 minutes are up, the next page asks to sign in again.
+        await Eventually.TrueAsync(async () =>
+        {
+            await page.GotoAsync("/instances");
+            return await page.Locator("#UserName").CountAsync() > 0;
+        }, "the portal to send the session back to the sign-in form", last: () => page.Url);
+        Assert.Contains("/identity/account/login", page.Url, StringComparison.Ordinal);
+        await PortalBrowser.ScreenshotAsync(page, Test, "session-ended-after-password-change");
+    }
+
     private async Task<IPage> SignInAsync(string user)
     {
         var page = await browser.NewUserAsync(security.Cloud.IdentityUrl);

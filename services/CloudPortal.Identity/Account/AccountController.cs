@@ -42,7 +42,8 @@ public sealed class AccountController(
     SignInManager<CloudUser> signIn,
     UserManager<CloudUser> users,
     IdentityModuleDbContext db,
-    AuditLog audit) : Controller
+    AuditLog audit,
+    UserSessions sessions) : Controller
 {
     [HttpGet("login")]
     public IActionResult Login(string? returnUrl) => View(new LoginForm { ReturnUrl = returnUrl });
@@ -95,10 +96,19 @@ public sealed class AccountController(
         if (user is null)
             return RedirectToAction(nameof(Login));
 
-        var result = await users.ChangePasswordAsync(user, form.CurrentPassword, form.NewPassword);
-        audit.Record("password.changed", result.Succeeded, target: user.UserName, actorId: user.Id, actorName: user.UserName,
-            detail: result.Succeeded ? null : string.Join(' ', result.Errors.Select(e => e.Code)));
-        await db.SaveChangesAsync(HttpContext.RequestAborted);
+        IdentityResult result;
+        await using (var transaction = await sessions.BeginAsync(HttpContext.RequestAborted))
+        {
+            var changed = await users.ChangePasswordAsync(user, form.CurrentPassword, form.NewPassword);
+            if (changed.Succeeded)
+                await sessions.RevokeAsync(user.Id, UserSessions.PasswordChanged, HttpContext.RequestAborted);
+            audit.Record("password.changed", changed.Succeeded, target: user.UserName, actorId: user.Id, actorName: user.UserName,
+                detail: changed.Succeeded ? null : string.Join(' ', changed.Errors.Select(e => e.Code)));
+            await db.SaveChangesAsync(HttpContext.RequestAborted);
+            await transaction.CommitAsync(HttpContext.RequestAborted);
+            result = changed;
+        }
+        sessions.Published();
         if (!result.Succeeded)
         {
             foreach (var error in result.Errors)

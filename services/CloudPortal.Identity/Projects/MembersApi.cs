@@ -1,5 +1,6 @@
 using CloudPortal.Identity.Audit;
 using CloudPortal.Identity.Data;
+using CloudPortal.Identity.Users;
 using CloudPortal.ServiceDefaults.Errors;
 using CloudPortal.ServiceDefaults.OpenApi;
 using CloudPortal.ServiceDefaults.Security;
@@ -66,15 +67,20 @@ public static class MembersApi
         return TypedResults.Ok(new MemberView(userId, user.UserName!, role.ToString().ToLowerInvariant()));
     }
 
-    private static async Task<IResult> Revoke(Guid projectId, Guid userId, HttpContext http, IdentityModuleDbContext db, AuditLog audit)
+    private static async Task<IResult> Revoke(Guid projectId, Guid userId, HttpContext http, IdentityModuleDbContext db, AuditLog audit, UserSessions sessions)
     {
         var assignment = await db.RoleAssignments.SingleOrDefaultAsync(a => a.ProjectId == projectId && a.UserId == userId, http.RequestAborted);
         if (assignment is null)
             return Problems.NotFound("member_not_found", "Not a member", $"User {userId} has no role in project {projectId}.");
         var userName = await db.Users.Where(u => u.Id == userId).Select(u => u.UserName).SingleOrDefaultAsync(http.RequestAborted);
+        await using var transaction = await sessions.BeginAsync(http.RequestAborted);
         db.RoleAssignments.Remove(assignment);
+        // Every token of the user, not only those naming the project: a user's tokens carry all their roles (ADR 0006).
+        await sessions.RevokeAsync(userId, UserSessions.RoleRemoved, http.RequestAborted);
         audit.Record("role.revoked", success: true, target: userName, projectId: projectId, detail: $"role={assignment.Role.ToString().ToLowerInvariant()}");
         await db.SaveChangesAsync(http.RequestAborted);
+        await transaction.CommitAsync(http.RequestAborted);
+        sessions.Published();
         return TypedResults.NoContent();
     }
 }

@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using CloudPortal.Identity.Audit;
 using CloudPortal.Identity.Data;
+using CloudPortal.Identity.Users;
 using CloudPortal.ServiceDefaults.Errors;
 using CloudPortal.ServiceDefaults.OpenApi;
 using CloudPortal.ServiceDefaults.Security;
@@ -101,14 +102,21 @@ public static partial class ProjectsApi
         return TypedResults.Ok(View(project, Caller.From(http)));
     }
 
-    private static async Task<IResult> Delete(Guid projectId, HttpContext http, IdentityModuleDbContext db, AuditLog audit)
+    private static async Task<IResult> Delete(Guid projectId, HttpContext http, IdentityModuleDbContext db, AuditLog audit, UserSessions sessions)
     {
         var project = await db.Projects.SingleOrDefaultAsync(p => p.Id == projectId, http.RequestAborted);
         if (project is null)
             return NotFound(projectId);
+        await using var transaction = await sessions.BeginAsync(http.RequestAborted);
+        // Deleting the project removes its role assignments: each member loses a role, as with DELETE .../members/{userId}.
+        var members = await db.RoleAssignments.Where(a => a.ProjectId == projectId).Select(a => a.UserId).ToListAsync(http.RequestAborted);
         db.Projects.Remove(project);
+        foreach (var member in members)
+            await sessions.RevokeAsync(member, UserSessions.RoleRemoved, http.RequestAborted);
         audit.Record("project.deleted", success: true, target: project.Name, projectId: projectId);
         await db.SaveChangesAsync(http.RequestAborted);
+        await transaction.CommitAsync(http.RequestAborted);
+        sessions.Published();
         return TypedResults.NoContent();
     }
 

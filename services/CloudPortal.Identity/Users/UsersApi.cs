@@ -42,6 +42,7 @@ public static class UsersApi
             .ProducesProblems(403, 404);
         api.MapPost("/users/me/password", ChangeMyPassword)
             .WithSummary("Change the signed-in user's password")
+            .WithDescription("Revokes every refresh token of the user and ends their portal sessions; access tokens already issued lapse within their lifetime.")
             .Produces(StatusCodes.Status204NoContent)
             .ProducesProblems(400, 403);
         api.MapGet("/users/{userId:guid}", Get).RequireAuthorization(CloudPolicies.CloudAdmin)
@@ -50,16 +51,23 @@ public static class UsersApi
             .ProducesProblems(404);
         api.MapDelete("/users/{userId:guid}", Delete).RequireAuthorization(CloudPolicies.CloudAdmin)
             .WithSummary("Delete a user")
-            .WithDescription("A cloud admin cannot delete their own account (`cannot_delete_self`).")
+            .WithDescription("A cloud admin cannot delete their own account (`cannot_delete_self`). The user's refresh tokens are revoked and their portal sessions end.")
             .Produces(StatusCodes.Status204NoContent)
             .ProducesProblems(404, 409);
         api.MapPost("/users/{userId:guid}/password", ResetPassword).RequireAuthorization(CloudPolicies.CloudAdmin)
             .WithSummary("Set a user's password (a cloud admin's reset)")
-            .WithDescription("The new password follows the same rules as any other (`weak_password`). The user's lockout ends too.")
+            .WithDescription("The new password follows the same rules as any other (`weak_password`). The user's lockout ends too, "
+                + "every refresh token of theirs is revoked and their portal sessions end.")
             .Produces(StatusCodes.Status204NoContent)
             .ProducesProblems(400, 404);
+        api.MapPost("/users/{userId:guid}/disable", Disable).RequireAuthorization(CloudPolicies.CloudAdmin)
+            .WithSummary("Disable a user")
+            .WithDescription("The user can no longer sign in; their refresh tokens are revoked and their portal sessions end. "
+                + "`unlock` enables them again. A cloud admin cannot disable their own account (`cannot_disable_self`).")
+            .Produces(StatusCodes.Status204NoContent)
+            .ProducesProblems(404, 409);
         api.MapPost("/users/{userId:guid}/unlock", Unlock).RequireAuthorization(CloudPolicies.CloudAdmin)
-            .WithSummary("Unlock a user locked out after failed sign-ins")
+            .WithSummary("Unlock a user locked out after failed sign-ins, or enable a disabled one")
             .Produces(StatusCodes.Status204NoContent)
             .ProducesProblems(404);
         return api;
@@ -111,39 +119,70 @@ public static class UsersApi
             projects.Select(p => new MyProject(p.Id, p.Name, p.Role.ToString().ToLowerInvariant())).ToList()));
     }
 
-    private static async Task<IResult> ChangeMyPassword(ChangePassword body, HttpContext http, UserManager<CloudUser> users, IdentityModuleDbContext db, AuditLog audit)
+    private static async Task<IResult> ChangeMyPassword(ChangePassword body, HttpContext http, UserManager<CloudUser> users, IdentityModuleDbContext db, AuditLog audit, UserSessions sessions)
     {
         if (Caller.From(http).UserId is not { } id || await users.FindByIdAsync(id.ToString()) is not { } user)
             return Problems.Forbidden("user_required", "Not a user", "Only a signed-in user can change their password.");
         if (string.IsNullOrEmpty(body.CurrentPassword) || string.IsNullOrEmpty(body.NewPassword))
             return Problems.BadRequest("invalid_request_body", "Missing fields", "Both currentPassword and newPassword are required.");
+        await using var transaction = await sessions.BeginAsync(http.RequestAborted);
         var result = await users.ChangePasswordAsync(user, body.CurrentPassword, body.NewPassword);
+        if (result.Succeeded)
+            await sessions.RevokeAsync(user.Id, UserSessions.PasswordChanged, http.RequestAborted);
         audit.Record("password.changed", result.Succeeded, target: user.UserName,
             detail: result.Succeeded ? null : string.Join(' ', result.Errors.Select(e => e.Code)));
         await db.SaveChangesAsync(http.RequestAborted);
+        await transaction.CommitAsync(http.RequestAborted);
+        sessions.Published();
         return result.Succeeded ? TypedResults.NoContent() : IdentityProblem(result, user.UserName!);
     }
 
-    private static async Task<IResult> Delete(Guid userId, HttpContext http, UserManager<CloudUser> users, IdentityModuleDbContext db, AuditLog audit)
+    private static async Task<IResult> Delete(Guid userId, HttpContext http, UserManager<CloudUser> users, IdentityModuleDbContext db, AuditLog audit, UserSessions sessions)
     {
         if (Caller.From(http).UserId == userId)
             return Problems.Conflict("cannot_delete_self", "Cannot delete yourself", "Another cloud admin must delete this account.");
         var user = await users.FindByIdAsync(userId.ToString());
         if (user is null)
             return UserNotFound(userId);
+        await using var transaction = await sessions.BeginAsync(http.RequestAborted);
         await users.DeleteAsync(user);
+        await sessions.RevokeAsync(user.Id, UserSessions.UserDeleted, http.RequestAborted);
         audit.Record("user.deleted", success: true, target: user.UserName);
         await db.SaveChangesAsync(http.RequestAborted);
+        await transaction.CommitAsync(http.RequestAborted);
+        sessions.Published();
         return TypedResults.NoContent();
     }
 
-    private static async Task<IResult> ResetPassword(Guid userId, ResetPasswordBody body, HttpContext http, UserManager<CloudUser> users, IdentityModuleDbContext db, AuditLog audit)
+    private static async Task<IResult> Disable(Guid userId, HttpContext http, UserManager<CloudUser> users, IdentityModuleDbContext db, AuditLog audit, UserSessions sessions)
+    {
+        if (Caller.From(http).UserId == userId)
+            return Problems.Conflict("cannot_disable_self", "Cannot disable yourself", "Another cloud admin must disable this account.");
+        var user = await users.FindByIdAsync(userId.ToString());
+        if (user is null)
+            return UserNotFound(userId);
+        await using var transaction = await sessions.BeginAsync(http.RequestAborted);
+        // ASP.NET Core Identity's way of disabling an account: a lockout without end, which sign-in, the authorization
+        // endpoint and the token endpoint all refuse. A new security stamp ends Identity's own cookie sessions too.
+        await users.SetLockoutEnabledAsync(user, true);
+        await users.SetLockoutEndDateAsync(user, DateTimeOffset.MaxValue);
+        await users.UpdateSecurityStampAsync(user);
+        await sessions.RevokeAsync(user.Id, UserSessions.UserDisabled, http.RequestAborted);
+        audit.Record("user.disabled", success: true, target: user.UserName);
+        await db.SaveChangesAsync(http.RequestAborted);
+        await transaction.CommitAsync(http.RequestAborted);
+        sessions.Published();
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<IResult> ResetPassword(Guid userId, ResetPasswordBody body, HttpContext http, UserManager<CloudUser> users, IdentityModuleDbContext db, AuditLog audit, UserSessions sessions)
     {
         if (string.IsNullOrEmpty(body.NewPassword))
             return Problems.BadRequest("invalid_request_body", "Missing fields", "newPassword is required.");
         var user = await users.FindByIdAsync(userId.ToString());
         if (user is null)
             return UserNotFound(userId);
+        await using var transaction = await sessions.BeginAsync(http.RequestAborted);
         // ResetPasswordAsync validates first: a refused password leaves the old one in place.
         var token = await users.GeneratePasswordResetTokenAsync(user);
         var result = await users.ResetPasswordAsync(user, token, body.NewPassword);
@@ -151,10 +190,13 @@ public static class UsersApi
         {
             await users.SetLockoutEndDateAsync(user, null);
             await users.ResetAccessFailedCountAsync(user);
+            await sessions.RevokeAsync(user.Id, UserSessions.PasswordReset, http.RequestAborted);
         }
         audit.Record("password.reset", result.Succeeded, target: user.UserName,
             detail: result.Succeeded ? null : string.Join(' ', result.Errors.Select(e => e.Code)));
         await db.SaveChangesAsync(http.RequestAborted);
+        await transaction.CommitAsync(http.RequestAborted);
+        sessions.Published();
         return result.Succeeded ? TypedResults.NoContent() : IdentityProblem(result, user.UserName!);
     }
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using CloudPortal.Identity;
 using CloudPortal.Identity.Bootstrap;
+using CloudPortal.Identity.Data;
 using CloudPortal.Scheduler;
 using CloudPortal.Scheduler.Data;
 using CloudPortal.Scheduler.Hosts;
@@ -111,6 +112,27 @@ internal static class AdminCommands
                     a.CreatedAt.ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture),
                 }).ToList()));
         }, cancellationToken);
+
+    /// <summary>
+    /// Wraps every Data Protection key in Identity's database with the current key-encryption key (ADR 0013): keys of
+    /// a retired KEK after a rotation, and keys stored in plaintext before the KEK existed.
+    /// </summary>
+    public static async Task RewrapKeysAsync(HostSettings settings, TextWriter output, CancellationToken cancellationToken)
+    {
+        await using var app = await BuildAsync(settings, Modules.Named([IdentityModule.Name]), cancellationToken);
+        await using var scope = app.Services.CreateAsyncScope();
+        var result = await scope.ServiceProvider.GetRequiredService<KeyRingRewrap>().RunAsync(cancellationToken);
+        await output.WriteLineAsync($"{result.Rewrapped} of {result.Keys} key(s) wrapped with the current key-encryption key ({result.WerePlaintext} were stored unencrypted)");
+    }
+
+    /// <summary>Writes a new key-encryption key (a self-signed certificate, PKCS#12, mode 0600) for a rotation or a distributed install.</summary>
+    public static async Task NewKeyEncryptionKeyAsync(string path, TextWriter output)
+    {
+        if (File.Exists(path))
+            throw new StartupException($"'{path}' exists; give a new file name");
+        using var certificate = KeyRingProtection.Create(path);
+        await output.WriteLineAsync($"wrote {path} (thumbprint {certificate.Thumbprint}); keep a copy apart from the database backups");
+    }
 
     /// <summary>Stops placing new instances on a host (those already there keep running).</summary>
     public static Task HostDisableAsync(HostSettings settings, string host, string reason, TextWriter output, CancellationToken cancellationToken) =>

@@ -80,7 +80,13 @@ internal static class CloudPortalCommandLine
         var bootstrap = new Command("bootstrap", "Create the cloud admin with a random password (shown once, saved to <data-dir>/admin-password)");
         bootstrap.SetAction((result, ct) => run(token => AdminCommands.BootstrapAsync(Settings(result), Console.Out, token), ct));
 
-        var admin = new Command("admin", "Operator tasks") { bootstrap, migrate, hosts, hostDisable, hostEnable, hostSetRatio, routes };
+        var rewrapKeys = new Command("rewrap-keys", "Encrypt every Data Protection key in Identity's database with the current key-encryption key (after a rotation or an upgrade)");
+        rewrapKeys.SetAction((result, ct) => run(token => AdminCommands.RewrapKeysAsync(Settings(result), Console.Out, token), ct));
+        var kekFile = new Argument<string>("file") { Description = "Where to write the PKCS#12 file (it must not exist)" };
+        var newKek = new Command("new-key-encryption-key", "Write a new key-encryption key for Identity's key ring (a self-signed certificate, mode 0600)") { kekFile };
+        newKek.SetAction((result, ct) => run(_ => AdminCommands.NewKeyEncryptionKeyAsync(result.GetValue(kekFile)!, Console.Out), ct));
+
+        var admin = new Command("admin", "Operator tasks") { bootstrap, migrate, hosts, hostDisable, hostEnable, hostSetRatio, routes, rewrapKeys, newKek };
 
         return new RootCommand("CloudPortal: a self-service private cloud on libvirt/KVM")
         {

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Claims;
 using CloudPortal.ServiceDefaults.Configuration;
 using CloudPortal.ServiceDefaults.Security;
@@ -40,6 +41,7 @@ public static class PortalAuthentication
         builder.Services.AddDistributedMemoryCache();
         builder.Services.AddSingleton<SessionTicketStore>();
         builder.Services.AddSingleton<TokenRefresher>();
+        builder.Services.AddSingleton<SessionRevocations>();
         builder.Services.AddOptions<CookieAuthenticationOptions>(CookieScheme)
             .Configure<SessionTicketStore, TokenRefresher>((cookie, store, refresher) =>
             {
@@ -82,6 +84,10 @@ public static class PortalAuthentication
                 oidc.NonceCookie.SameSite = SameSiteMode.Lax;
                 oidc.Events.OnTokenValidated = context =>
                 {
+                    // Compared with Identity's revocations as this process heard them (SessionRevocations).
+                    if (context.Properties is { } properties)
+                        properties.Items[SessionRevocations.SignedInAt] = context.HttpContext.RequestServices
+                            .GetRequiredService<SessionRevocations>().Now().ToString("o", CultureInfo.InvariantCulture);
                     // Roles travel in the access token only; it came straight from Identity's token endpoint.
                     if (context.TokenEndpointResponse?.AccessToken is { } accessToken && context.Principal?.Identity is ClaimsIdentity identity)
                         AddRoleClaims(identity, accessToken);
