@@ -49,6 +49,15 @@ public sealed class DataDirectoryTests : IDisposable
     }
 
     [Fact]
+    public void Opening_the_way_for_qemu_on_a_new_data_directory_is_not_counted_as_tightening()
+    {
+        File.SetUnixFileMode(_root, DataDirectory.OwnerOnlyDirectory);
+
+        Assert.Equal(0, DataDirectory.Tighten(_root, [Path.Combine(_root, "instances")]));
+        Assert.Equal(DataDirectory.QemuDirectory, File.GetUnixFileMode(_root));
+    }
+
+    [Fact]
     public void Directories_for_qemu_are_passable_whatever_the_umask()
     {
         var path = Path.Combine(_root, "elsewhere", "consoles");

@@ -46,7 +46,7 @@ public static class DataDirectory
     /// directories above them inside the data directory <see cref="QemuDirectory"/>. Symbolic links are not followed;
     /// an entry this user may not change (a disk libvirt handed to QEMU's user) is left as it is.
     /// </summary>
-    /// <returns>How many entries changed mode.</returns>
+    /// <returns>How many entries lost permissions (giving QEMU its way in is not counted).</returns>
     public static int Tighten(string dataDir, IEnumerable<string> qemuDirectories)
     {
         if (OperatingSystem.IsWindows() || !Directory.Exists(dataDir))
@@ -108,10 +108,11 @@ public static class DataDirectory
     {
         try
         {
-            if (entry.UnixFileMode == wanted)
+            var current = entry.UnixFileMode;
+            if (current == wanted)
                 return false;
             entry.UnixFileMode = wanted;
-            return true;
+            return (current & ~wanted) != 0;
         }
         catch (Exception ex) when (ex is UnauthorizedAccessException or IOException)
         {
