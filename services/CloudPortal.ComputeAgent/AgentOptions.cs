@@ -63,6 +63,9 @@ public sealed class AgentOptions
 public sealed record AgentSettings(
     string Host, string ImagesPool, string ImagesPath, string InstancesPool, string InstancesPath, string ConsolePath)
 {
+    /// <summary>The directories libvirt hands to QEMU, which may run as another user (see <see cref="DataDirectory.QemuDirectory"/>).</summary>
+    public IReadOnlyList<string> QemuDirectories => [ImagesPath, InstancesPath, ConsolePath];
+
     public static AgentSettings From(AgentOptions options, IConfiguration configuration)
     {
         var dataDir = configuration.GetCloudPortalOptions().FullDataDir;

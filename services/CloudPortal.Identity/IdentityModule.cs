@@ -32,6 +32,8 @@ public static class IdentityModule
         builder.Services.AddOptions<IdentityModuleOptions>().BindConfiguration(IdentityModuleOptions.Section);
         var options = builder.Configuration.GetSection(IdentityModuleOptions.Section).Get<IdentityModuleOptions>() ?? new();
         var dataDir = builder.Configuration.GetCloudPortalOptions().FullDataDir;
+        // Plain HTTP only where the host allowed it (loopback listen addresses, or --insecure-http): see TransportSecurity.
+        var allowHttp = TransportSecurity.AllowsHttp(builder.Configuration);
 
         var keysDirectory = options.KeysDirectory(dataDir);
         var keys = ServerKeys.LoadOrCreate(keysDirectory);   // first: it creates the directory owner-only
@@ -69,7 +71,7 @@ public static class IdentityModule
             cookie.Cookie.Path = "/identity";
             cookie.Cookie.HttpOnly = true;
             cookie.Cookie.SameSite = SameSiteMode.Lax;
-            cookie.Cookie.SecurePolicy = options.AllowHttp ? CookieSecurePolicy.SameAsRequest : CookieSecurePolicy.Always;
+            cookie.Cookie.SecurePolicy = allowHttp ? CookieSecurePolicy.SameAsRequest : CookieSecurePolicy.Always;
             cookie.LoginPath = "/identity/account/login";
             cookie.LogoutPath = "/identity/account/logout";
             cookie.ExpireTimeSpan = TimeSpan.FromHours(8);
@@ -101,7 +103,7 @@ public static class IdentityModule
                     .EnableAuthorizationEndpointPassthrough()
                     .EnableTokenEndpointPassthrough()
                     .EnableEndSessionEndpointPassthrough();
-                if (options.AllowHttp)
+                if (allowHttp)
                     aspNetCore.DisableTransportSecurityRequirement();
             });
         builder.MarkIdentityServerHosted();

@@ -40,9 +40,6 @@ public sealed class IdentityModuleOptions
     /// <summary>Create the cloud admin on start when none exists (all-in-one sets this).</summary>
     public bool BootstrapOnStart { get; set; }
 
-    /// <summary>Allow plain HTTP (all-in-one on loopback, tests). Put TLS in front of Identity in production.</summary>
-    public bool AllowHttp { get; set; } = true;
-
     public TimeSpan AccessTokenLifetime { get; set; } = TimeSpan.FromMinutes(15);
 
     public TimeSpan RefreshTokenLifetime { get; set; } = TimeSpan.FromDays(14);

@@ -6,11 +6,13 @@ using CloudPortal.ServiceDefaults.Modules;
 using CloudPortal.ServiceDefaults.OpenApi;
 using CloudPortal.ServiceDefaults.Persistence;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
 
 namespace CloudPortal.Host;
 
 /// <summary>Runs a set of modules (and optionally the local compute agent) in one web host.</summary>
-internal static class ModuleHost
+internal static partial class ModuleHost
 {
     public static async Task RunAsync(HostSettings settings, IReadOnlyList<CloudModule> modules, bool withAgent, CancellationToken cancellationToken)
     {
@@ -18,10 +20,18 @@ internal static class ModuleHost
         var options = builder.Configuration.GetCloudPortalOptions();
         if (withAgent && modules.Count == 0 && !options.Bus.UsesRabbitMq)
             throw new StartupException("the agent reaches the Scheduler over RabbitMQ: set CloudPortal:Bus:RabbitMq (or run `cloudportal all-in-one`, which includes a local agent)");
+        var transport = TransportSecurity.Enforce(builder.Configuration);
         await Preflight.CheckAsync(options, needsDatabase: modules.Count > 0, cancellationToken: cancellationToken);
         Preflight.EnsureCanListen(builder.Configuration["urls"]);
+        // A data directory made before it was owner-only (or copied in under a wider umask); new files are 0600 already.
+        var qemuDirectories = withAgent ? AgentSettings.From(builder.Configuration.GetSection(AgentOptions.Section).Get<AgentOptions>() ?? new(), builder.Configuration).QemuDirectories : [];
+        var tightened = DataDirectory.Tighten(options.FullDataDir, qemuDirectories);
 
         await using var app = Compose(builder, modules, withAgent);
+        if (tightened > 0)
+            LogDataDirTightened(app.Logger, options.FullDataDir, tightened);
+        if (transport.ServesInsecureHttp)
+            LogInsecureHttp(app.Logger, string.Join(", ", transport.ExposedHttp));
         await app.Services.MigrateModuleDatabasesAsync(cancellationToken);
         try
         {
@@ -39,6 +49,12 @@ internal static class ModuleHost
         var role = withAgent && modules.Count == 0 ? "agent" : string.Join('+', modules.Select(m => m.Name).Append(withAgent ? "agent" : null).OfType<string>());
         return CloudPortalApp.CreateBuilder(role, settings.ConfigFile, settings.Overrides);
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Data directory {DataDir}: took group and other permissions off {Count} entries (directories are now 0700, files 0600)")]
+    private static partial void LogDataDirTightened(ILogger logger, string dataDir, int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "INSECURE: --insecure-http is set: passwords, session cookies and tokens travel unencrypted on {Addresses}. Only do this on a private network or behind a TLS-terminating proxy")]
+    private static partial void LogInsecureHttp(ILogger logger, string addresses);
 
     /// <summary>
     /// The web application of a role, built and mapped but not started: what <see cref="RunAsync"/> serves, and

@@ -1,7 +1,10 @@
 using CloudPortal.Host.Commands;
 using CloudPortal.ServiceDefaults;
+using CloudPortal.ServiceDefaults.Configuration;
 
 // cloudportal: one executable for every role (see docs/architecture.md).
+// Before anything touches the data directory: every file this process creates is its owner's only.
+DataDirectory.RestrictUmask();
 return await CloudPortalCommandLine.Create(RunAsync).Parse(args).InvokeAsync();
 
 // Operator mistakes end with one line and exit code 2; anything else with one line and exit code 1.

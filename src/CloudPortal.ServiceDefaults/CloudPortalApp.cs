@@ -42,6 +42,15 @@ public static class CloudPortalApp
             file.ResolveFileProvider();
             builder.Configuration.Sources.Insert(Math.Max(environmentIndex, 0), file);
         }
+        // Docker and Kubernetes secrets: one file per key (a file named CloudPortal__Bus__RabbitMq holds that setting),
+        // so that passwords need not sit in the environment, where `docker inspect` and /proc show them. Above the
+        // environment, below the command line.
+        if (builder.Configuration[$"{CloudPortalOptions.Section}:{nameof(CloudPortalOptions.SecretsDir)}"] is { Length: > 0 } secrets)
+        {
+            if (!Directory.Exists(secrets))
+                throw new StartupException($"secrets directory '{secrets}' does not exist (set CloudPortal:SecretsDir)");
+            builder.Configuration.AddKeyPerFile(Path.GetFullPath(secrets), optional: false);
+        }
         builder.Configuration.AddInMemoryCollection(overrides);
 
         builder.AddCloudPortalTelemetry(role);

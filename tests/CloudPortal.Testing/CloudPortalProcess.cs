@@ -50,9 +50,21 @@ public sealed class CloudPortalProcess : IAsyncDisposable
     /// <summary>cloudportal.dll of the same build configuration as the tests.</summary>
     public static string Binary { get; } = FindBinary();
 
-    public static CloudPortalProcess Start(IEnumerable<string> args, IReadOnlyDictionary<string, string?> environment)
+    public static CloudPortalProcess Start(IEnumerable<string> args, IReadOnlyDictionary<string, string?> environment) =>
+        StartUnder([], args, environment);
+
+    /// <summary>Starts cloudportal under a wrapper command, e.g. <c>unshare --net --</c> for a network namespace of its own.</summary>
+    public static CloudPortalProcess StartUnder(IReadOnlyList<string> wrapper, IEnumerable<string> args, IReadOnlyDictionary<string, string?> environment)
     {
-        var process = new Process { StartInfo = StartInfo(args, environment) };
+        var info = StartInfo(args, environment);
+        if (wrapper.Count > 0)
+        {
+            info.ArgumentList.Insert(0, info.FileName);
+            for (var i = wrapper.Count - 1; i > 0; i--)
+                info.ArgumentList.Insert(0, wrapper[i]);
+            info.FileName = wrapper[0];
+        }
+        var process = new Process { StartInfo = info };
         process.Start();
         return new CloudPortalProcess(process);
     }

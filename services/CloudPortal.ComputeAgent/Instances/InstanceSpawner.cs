@@ -3,6 +3,7 @@ using CloudPortal.ComputeAgent.Hypervisor;
 using CloudPortal.ComputeAgent.Libvirt;
 using CloudPortal.ComputeAgent.Storage;
 using CloudPortal.Contracts.Compute;
+using CloudPortal.ServiceDefaults.Configuration;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -51,7 +52,7 @@ public sealed partial class InstanceSpawner(
         {
             var diskPath = disks.CreateOverlay(connection, id, baseImage, rootBytes);
             overlayCreated = true;
-            Directory.CreateDirectory(settings.ConsolePath);
+            DataDirectory.CreateForQemu(settings.ConsolePath);
             var xml = DomainXml.Build(new DomainDefinition(hypervisor.DomainType, metadata, diskPath, consoleLog, options.Value.ManagementAddress, command.UserData));
             owned.Remember(metadata);
             domain = connection.DefineDomain(xml);

@@ -2,6 +2,7 @@ using System.Xml.Linq;
 using CloudPortal.ComputeAgent.Instances;
 using CloudPortal.ComputeAgent.Libvirt;
 using CloudPortal.Contracts.Compute;
+using CloudPortal.ServiceDefaults.Configuration;
 using Microsoft.Extensions.Logging;
 
 namespace CloudPortal.ComputeAgent.Storage;
@@ -45,7 +46,7 @@ public sealed partial class StoragePools(AgentSettings settings, ILogger<Storage
                 pool = connection.LookupStoragePoolByName(name);
                 if (pool is null)
                 {
-                    Directory.CreateDirectory(path);
+                    DataDirectory.CreateForQemu(path);
                     pool = connection.DefineStoragePool(PoolXml(name, path));
                     pool.SetAutostart(true);
                     LogPoolDefined(log, name, path);
@@ -57,7 +58,7 @@ public sealed partial class StoragePools(AgentSettings settings, ILogger<Storage
                 if (!pool.IsActive())
                 {
                     // The test driver keeps pools in memory, but the agent's downloads land in this directory all the same.
-                    Directory.CreateDirectory(TargetPath(pool));
+                    DataDirectory.CreateForQemu(TargetPath(pool));
                     pool.Start();
                 }
                 return pool;

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using CloudPortal.ComputeAgent;
+using CloudPortal.ServiceDefaults.Configuration;
 using CloudPortal.ServiceDefaults.Modules;
 
 namespace CloudPortal.Host.Commands;
@@ -12,6 +13,11 @@ internal static class CloudPortalCommandLine
 {
     private static readonly Option<string?> Urls = new("--urls") { Description = "Addresses to listen on, e.g. http://127.0.0.1:8080", Recursive = true };
     private static readonly Option<string?> DataDir = new("--data-dir") { Description = "Data directory (SQLite files, keys, images); default ./data", Recursive = true };
+    private static readonly Option<bool> InsecureHttp = new("--insecure-http")
+    {
+        Description = "Serve plain HTTP on addresses other machines reach (a private network, or TLS ended by a proxy in front); without it only loopback addresses may be http://",
+        Recursive = true,
+    };
     private static readonly Option<string?> ConfigFile = new("--config") { Description = "A JSON configuration file, applied above appsettings.json and below the environment", Recursive = true };
 
     public static RootCommand Create(Func<Func<CancellationToken, Task>, CancellationToken, Task<int>> run)
@@ -90,7 +96,7 @@ internal static class CloudPortalCommandLine
 
         return new RootCommand("CloudPortal: a self-service private cloud on libvirt/KVM")
         {
-            Options = { Urls, DataDir, ConfigFile },
+            Options = { Urls, DataDir, ConfigFile, InsecureHttp },
             Subcommands = { allInOne, serve, agent, admin },
         };
     }
@@ -100,6 +106,8 @@ internal static class CloudPortalCommandLine
         var settings = new HostSettings(result.GetValue(ConfigFile), []);
         Set(settings, "urls", result.GetValue(Urls));
         Set(settings, "CloudPortal:DataDir", result.GetValue(DataDir));
+        if (result.GetValue(InsecureHttp))
+            settings.Overrides[TransportSecurity.InsecureHttpKey] = "true";
         return settings;
     }
 

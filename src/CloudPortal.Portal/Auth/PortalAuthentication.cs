@@ -37,6 +37,7 @@ public static class PortalAuthentication
         var options = builder.Configuration.GetSection(PortalOptions.Section).Get<PortalOptions>() ?? new PortalOptions();
         var authority = Authority(builder.Configuration, options);
         var http = authority.StartsWith("http://", StringComparison.OrdinalIgnoreCase);
+        var allowHttp = TransportSecurity.AllowsHttp(builder.Configuration);
 
         builder.Services.AddDistributedMemoryCache();
         builder.Services.AddSingleton<SessionTicketStore>();
@@ -55,7 +56,9 @@ public static class PortalAuthentication
                 cookie.Cookie.Name = "CloudPortal.Session";
                 cookie.Cookie.HttpOnly = true;
                 cookie.Cookie.SameSite = SameSiteMode.Lax;
-                cookie.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;   // Secure whenever the portal is served over HTTPS
+                // Served over HTTPS only (TransportSecurity): the session cookie is always Secure. Where the host allows
+                // plain HTTP (loopback, --insecure-http behind a TLS proxy), it is Secure whenever the request came over HTTPS.
+                cookie.Cookie.SecurePolicy = allowHttp ? CookieSecurePolicy.SameAsRequest : CookieSecurePolicy.Always;
                 cookie.ExpireTimeSpan = options.SessionIdleTimeout;
                 cookie.SlidingExpiration = true;
                 cookie.ForwardChallenge = OidcScheme;

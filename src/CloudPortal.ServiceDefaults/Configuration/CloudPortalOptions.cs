@@ -15,6 +15,18 @@ public sealed class CloudPortalOptions
     /// <summary><c>text</c> (one line per event) or <c>json</c> (one JSON object per event, for log shippers).</summary>
     public string LogFormat { get; set; } = "text";
 
+    /// <summary>
+    /// A directory of one file per setting, named like the environment variable (<c>CloudPortal__Bus__RabbitMq</c>),
+    /// holding its value: compose or Kubernetes secrets mounted at <c>/run/secrets</c>. Read above the environment.
+    /// </summary>
+    public string? SecretsDir { get; set; }
+
+    /// <summary>
+    /// <c>--insecure-http</c>: serve plain HTTP on addresses other machines reach (inside a private network, behind a
+    /// TLS-terminating proxy). Without it such an address is refused at start (<see cref="TransportSecurity"/>).
+    /// </summary>
+    public bool InsecureHttp { get; set; }
+
     public string FullDataDir => Path.GetFullPath(DataDir);
 }
 

@@ -66,7 +66,7 @@ public static class Preflight
     {
         try
         {
-            Directory.CreateDirectory(dataDir);
+            DataDirectory.Create(dataDir);
             var probe = Path.Combine(dataDir, $".write-test-{Environment.ProcessId}");
             File.WriteAllText(probe, "ok");
             File.Delete(probe);

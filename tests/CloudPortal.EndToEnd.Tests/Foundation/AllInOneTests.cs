@@ -24,6 +24,10 @@ public sealed class AllInOneTests
             Assert.True(File.Exists(Path.Combine(deployment.DataDir, $"{module}.db")), $"{module}.db missing in the data directory");
         // A newcomer's first screen is about CloudPortal: the job runner's storage chatter stays below Warning.
         Assert.DoesNotContain("info: Hangfire", cloud.Output, StringComparison.Ordinal);
+        // ... and so is OpenIddict's account of every discovery request, and Data Protection's warning that its key
+        // ring is stored unencrypted (it is in identity.db, which only the owner reads).
+        Assert.DoesNotContain("info: OpenIddict", cloud.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("warn: Microsoft.AspNetCore.DataProtection", cloud.Output, StringComparison.Ordinal);
         Assert.Contains("info: CloudPortal", cloud.Output, StringComparison.Ordinal);
     }
 

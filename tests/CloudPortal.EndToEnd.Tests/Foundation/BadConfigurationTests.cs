@@ -11,8 +11,21 @@ public sealed class BadConfigurationTests
         var closedPort = FreePort.Next();
         var dataDir = Path.Combine(Path.GetTempPath(), $"cloudportal-test-{Guid.NewGuid():N}");
         var aFile = Path.GetTempFileName();
+        // A compose secret: one file per setting, named like its environment variable, read above the environment.
+        var secrets = Directory.CreateTempSubdirectory("cp-secrets-").FullName;
+        File.WriteAllText(Path.Combine(secrets, "CloudPortal__Bus__RabbitMq"), $"amqp://cloudportal:from-a-file@127.0.0.1:{closedPort}/\n");
         return new()
         {
+            {
+                "RabbitMQ address from a secrets file", ["serve", "scheduler", "--data-dir", dataDir],
+                new() { ["CloudPortal__SecretsDir"] = secrets, ["CloudPortal__Bus__RabbitMq"] = "amqp://cloudportal:from-env@127.0.0.1:1/" },
+                $"cannot reach RabbitMQ at amqp://cloudportal:***@127.0.0.1:{closedPort}/"
+            },
+            {
+                "missing secrets directory", ["serve", "scheduler", "--data-dir", dataDir],
+                new() { ["CloudPortal__SecretsDir"] = "/nonexistent/secrets" },
+                "secrets directory '/nonexistent/secrets' does not exist"
+            },
             {
                 "unreachable PostgreSQL", ["serve", "scheduler", "--data-dir", dataDir],
                 new() { ["CloudPortal__Database__Provider"] = "Postgres", ["CloudPortal__Database__Postgres"] = $"Host=127.0.0.1;Port={closedPort};Username=cloudportal;Password=x" },
