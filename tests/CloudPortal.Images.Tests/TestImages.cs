@@ -61,6 +61,48 @@ public sealed class TestImages : IDisposable
         return overlay;
     }
 
+    /// <summary>
+    /// A 64 KiB qcow2 (one header cluster; the tables it names lie past the end of the file, which qemu reads as zeros)
+    /// whose header announces the largest L1 table qemu accepts (32 MiB: 4 Mi entries) and the largest refcount table
+    /// (8 MiB: 128 clusters). <c>qemu-img info</c> allocates both on open, so it needs about 40 MiB more than for an
+    /// ordinary image: an amplification of over 600 times, the kind of header the address-space limit exists for.
+    /// Measured with qemu-img 7.2 under prlimit: an ordinary small qcow2 opens with 48 MiB of address space, this one
+    /// needs over 80 MiB. No qcow2 header makes qemu 7.2 need more than the default 1 GiB (its table sizes are capped),
+    /// so tests lower the limit to 64 MiB, between the two.
+    /// </summary>
+    public string Qcow2WithHugeTables(string name = "huge-tables.qcow2")
+    {
+        const int cluster = 1 << 16;
+        const uint refcountClusters = 128;
+        const uint l1Entries = 32 * 1024 * 1024 / 8;
+        var header = new byte[cluster];
+        var h = header.AsSpan();
+        BinaryPrimitives.WriteUInt32BigEndian(h, 0x514649fb);                        // magic "QFI\xfb"
+        BinaryPrimitives.WriteUInt32BigEndian(h[4..], 3);                            // version
+        BinaryPrimitives.WriteUInt32BigEndian(h[20..], 16);                          // cluster_bits: 64 KiB clusters
+        BinaryPrimitives.WriteUInt64BigEndian(h[24..], 1 << 20);                     // size: 1 MiB virtual
+        BinaryPrimitives.WriteUInt32BigEndian(h[36..], l1Entries);                   // l1_size
+        BinaryPrimitives.WriteUInt64BigEndian(h[40..], (1 + refcountClusters) * cluster); // l1_table_offset, after the refcount table
+        BinaryPrimitives.WriteUInt64BigEndian(h[48..], cluster);                     // refcount_table_offset
+        BinaryPrimitives.WriteUInt32BigEndian(h[56..], refcountClusters);            // refcount_table_clusters
+        BinaryPrimitives.WriteUInt32BigEndian(h[96..], 4);                           // refcount_order: 16-bit refcounts
+        BinaryPrimitives.WriteUInt32BigEndian(h[100..], 104);                        // header_length; an end-of-extensions marker (zeros) follows
+        var path = Path(name);
+        File.WriteAllBytes(path, header);
+        return path;
+    }
+
+    /// <summary>A qcow2 header qemu refuses as malformed (an L1 table offset that is not cluster-aligned): an ordinary unreadable image.</summary>
+    public string Qcow2WithMisalignedL1Table(string name = "misaligned.qcow2")
+    {
+        var path = Qcow2WithHugeTables(name);
+        var header = File.ReadAllBytes(path);
+        BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(36), 1);
+        BinaryPrimitives.WriteUInt64BigEndian(header.AsSpan(40), 1000);
+        File.WriteAllBytes(path, header);
+        return path;
+    }
+
     private async Task<string> ConvertAsync(string raw, string format, string name)
     {
         var target = Path(name);
