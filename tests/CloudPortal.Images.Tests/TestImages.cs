@@ -1,12 +1,11 @@
 using System.Buffers.Binary;
-using System.Diagnostics;
 using System.Text;
 using CloudPortal.Testing;
 
 namespace CloudPortal.Images.Tests;
 
 /// <summary>
-/// Images made on the spot: the 1 MiB boot-sector disk of TESTING.md (raw), and from it qcow2, VMDK, a qcow2
+/// Images made on the spot: the 1 MiB boot-sector disk of TESTING.md (raw, from <see cref="GuestImage"/>), and from it qcow2, VMDK, a qcow2
 /// overlay with a backing file (qemu-img), and a minimal ISO 9660 volume written byte by byte. Removed on dispose.
 /// </summary>
 public sealed class TestImages : IDisposable
@@ -26,25 +25,11 @@ public sealed class TestImages : IDisposable
 
     public string Path(string name) => System.IO.Path.Combine(Directory, name);
 
-    /// <summary>x86 real-mode code that prints a line on the first serial port and halts, in a 1 MiB disk.</summary>
-    public static byte[] BootSectorDisk(string message = "CLOUDPORTAL-GUEST-OK\r\n")
-    {
-        var disk = new byte[1 << 20];
-        byte[] code = [0x31, 0xC0, 0x8E, 0xD8, 0xBA, 0xF8, 0x03, 0xBE, 0x15, 0x7C, 0xAC, 0x84, 0xC0, 0x74, 0x03, 0xEE, 0xEB, 0xF8, 0xF4, 0xEB, 0xFD];
-        code.CopyTo(disk, 0);
-        Encoding.ASCII.GetBytes(message).CopyTo(disk, 0x15);
-        disk[0x1FE] = 0x55;
-        disk[0x1FF] = 0xAA;
-        // Some non-zero data further in, so conversions have something to carry.
-        for (var i = 4096; i < 8192; i++)
-            disk[i] = (byte)(i * 7);
-        return disk;
-    }
-
+    /// <summary>The boot-sector guest (<see cref="GuestImage.Raw"/>) as a file.</summary>
     public string Raw(string name = "boot.raw")
     {
         var path = Path(name);
-        File.WriteAllBytes(path, BootSectorDisk());
+        File.WriteAllBytes(path, GuestImage.Raw());
         return path;
     }
 
@@ -160,15 +145,9 @@ public sealed class TestImages : IDisposable
 
     public static async Task QemuImgAsync(params string[] args)
     {
-        var info = new ProcessStartInfo("qemu-img") { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var arg in args)
-            info.ArgumentList.Add(arg);
-        using var process = Process.Start(info)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.StandardOutput.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        if (process.ExitCode != 0)
-            throw new InvalidOperationException($"qemu-img {string.Join(' ', args)}: {await stderr}");
+        var result = await ChildProcess.RunAsync("qemu-img", args, TimeSpan.FromSeconds(60));
+        if (result.ExitCode != 0)
+            throw new InvalidOperationException($"qemu-img {string.Join(' ', args)}: {result.StandardError}");
     }
 
     public void Dispose()

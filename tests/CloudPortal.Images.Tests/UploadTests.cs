@@ -175,7 +175,7 @@ public sealed class UploadTests
         Assert.Empty(StoredFiles(cloud, chunked));
 
         // The image is still usable with data under the cap.
-        await UploadOkAsync(api, chunked, TestImages.BootSectorDisk());
+        await UploadOkAsync(api, chunked, GuestImage.Raw());
         await WaitForStatusAsync(api, chunked, "active");
     }
 
@@ -208,7 +208,7 @@ public sealed class UploadTests
         Assert.Equal(JsonValueKind.Null, image.GetProperty("size").ValueKind);
 
         // A complete upload afterwards succeeds.
-        await UploadOkAsync(api, id, TestImages.BootSectorDisk());
+        await UploadOkAsync(api, id, GuestImage.Raw());
         await WaitForStatusAsync(api, id, "active");
     }
 

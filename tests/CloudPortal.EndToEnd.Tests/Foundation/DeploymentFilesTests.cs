@@ -11,18 +11,11 @@ public sealed class DeploymentFilesTests
     {
         if (!File.Exists("/usr/bin/docker-compose"))
             TestEnvironment.Unavailable("docker-compose", "install the docker-compose package");
-        var info = new ProcessStartInfo("docker-compose", ["-f", "docker-compose.yml", "config"])
-        {
-            WorkingDirectory = TestEnvironment.RepositoryRoot,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        using var compose = Process.Start(info)!;
-        var output = await compose.StandardOutput.ReadToEndAsync();
-        var errors = await compose.StandardError.ReadToEndAsync();
-        await compose.WaitForExitAsync();
+        var info = new ProcessStartInfo("docker-compose", ["-f", "docker-compose.yml", "config"]) { WorkingDirectory = TestEnvironment.RepositoryRoot };
+        var compose = await ChildProcess.RunAsync(info, TimeSpan.FromSeconds(60));
+        var output = compose.StandardOutput;
 
-        Assert.True(compose.ExitCode == 0, errors);
+        Assert.True(compose.ExitCode == 0, compose.StandardError);
         foreach (var module in new[] { "identity", "compute", "scheduler", "images", "block-storage", "network", "portal", "ec2-api" })
             Assert.Contains($"- {module}", output, StringComparison.Ordinal);
         Assert.Contains("dockerfile: deploy/Dockerfile", output, StringComparison.Ordinal);
