@@ -55,6 +55,20 @@ public sealed class QemuImgLimitsTests
     }
 
     [Fact]
+    public async Task A_qemu_img_that_blocks_past_the_inspect_timeout_is_killed_and_the_image_refused_as_too_complex()
+    {
+        using var images = TestImages.Create();
+        // Uses no CPU (as qemu-img waiting on a stalled read would not), so only the wall-clock timeout stops it.
+        var sleeper = Script(images, "sleep.sh", "exec sleep 600");
+        var inspector = Inspector(new ImagesOptions { QemuImg = sleeper, InspectTimeout = TimeSpan.FromSeconds(1) });
+        var qcow2 = await images.Qcow2Async();
+
+        var refused = await Assert.ThrowsAsync<IntakeRefusedException>(() => inspector.InspectAsync(qcow2, "qcow2", TestContext.Current.CancellationToken));
+        Assert.Equal("image_too_complex", refused.Code);
+        Assert.Contains("in time", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Info_and_convert_run_under_the_configured_limits_with_openstacks_defaults_for_info()
     {
         using var images = TestImages.Create();
