@@ -32,8 +32,29 @@ public sealed class ImagesOptions
     /// <summary>The qemu-img executable.</summary>
     public string QemuImg { get; set; } = "qemu-img";
 
+    /// <summary>util-linux prlimit, which every qemu-img call runs under.</summary>
+    public string Prlimit { get; set; } = "prlimit";
+
     /// <summary>How long one <c>qemu-img info</c> may run (it reads untrusted headers).</summary>
     public TimeSpan InspectTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Address space (bytes) one <c>qemu-img info</c> may map: 1 GiB, as OpenStack allows (a normal image needs under 64 MiB).</summary>
+    public long QemuImgInfoAddressSpace { get; set; } = 1L << 30;
+
+    /// <summary>CPU seconds one <c>qemu-img info</c> may use: 30, as OpenStack allows.</summary>
+    public int QemuImgInfoCpuSeconds { get; set; } = 30;
+
+    /// <summary>
+    /// Address space (bytes) one <c>qemu-img convert</c> may map: 2 GiB. More than <c>info</c> needs: its thread pool
+    /// reserves a stack per worker and its coroutines buffer several MiB each (a plain conversion fails under 256 MiB).
+    /// </summary>
+    public long ConvertAddressSpace { get; set; } = 2L << 30;
+
+    /// <summary>CPU seconds one <c>qemu-img convert</c> may use: 2 hours, enough for an image of <see cref="MaxImageBytes"/>.</summary>
+    public int ConvertCpuSeconds { get; set; } = 7200;
+
+    /// <summary>How long one <c>qemu-img convert</c> may run (a large image on slow storage takes hours).</summary>
+    public TimeSpan ConvertTimeout { get; set; } = TimeSpan.FromHours(6);
 
     /// <summary>How often the Hangfire server polls its queue.</summary>
     public TimeSpan JobPollInterval { get; set; } = TimeSpan.FromSeconds(1);

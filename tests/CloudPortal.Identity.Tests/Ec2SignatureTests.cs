@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
@@ -32,7 +31,7 @@ public sealed class Ec2SignatureTests
 
         await using var bus = await TestBus.StartAsync(cloud.Deployment.RabbitMq!.Uri());
 
-        var good = SignWithBotocore(accessKeyId, secret);
+        var good = await SignWithBotocoreAsync(accessKeyId, secret);
         var verified = await bus.VerifyAsync(Request(good));
         var ok = Assert.IsType<Ec2SignatureVerified>(verified);
         Assert.Equal(tenants.Id("memberA"), ok.UserId);
@@ -41,8 +40,8 @@ public sealed class Ec2SignatureTests
         Assert.False(ok.CloudAdmin);
 
         // Signed with another secret, an unknown key, a string to sign that is not what was signed.
-        AssertRejected(await bus.VerifyAsync(Request(SignWithBotocore(accessKeyId, secret[..^1] + (secret[^1] == 'A' ? 'B' : 'A')))), "AuthFailure");
-        AssertRejected(await bus.VerifyAsync(Request(SignWithBotocore("AKIAUNKNOWNUNKNOWNXX", secret))), "AuthFailure");
+        AssertRejected(await bus.VerifyAsync(Request(await SignWithBotocoreAsync(accessKeyId, secret[..^1] + (secret[^1] == 'A' ? 'B' : 'A')))), "AuthFailure");
+        AssertRejected(await bus.VerifyAsync(Request(await SignWithBotocoreAsync("AKIAUNKNOWNUNKNOWNXX", secret))), "AuthFailure");
         AssertRejected(await bus.VerifyAsync(Request(good) with { StringToSign = Request(good).StringToSign.Replace("ec2", "iam", StringComparison.Ordinal) }), "AuthFailure");
 
         // Correctly signed but 20 minutes old: AWS's 15-minute window.
@@ -68,12 +67,12 @@ public sealed class Ec2SignatureTests
             Assert.Equal(System.Net.HttpStatusCode.OK, (await asKeyOwner.GetAsync($"identity/v1/projects/{tenants.ProjectA}/quota", TestContext.Current.CancellationToken)).StatusCode);
         await AssertTokenRefusedAsync(cloud, Ec2Grant(good, Ec2Tokens.ClientId, "not-the-secret"), "invalid_client");
         await AssertTokenRefusedAsync(cloud, Ec2Grant(good, OidcClient.ServiceClient, cloud.ServiceSecret), "unauthorized_client");
-        await AssertTokenRefusedAsync(cloud, Ec2Grant(SignWithBotocore(accessKeyId, secret[..^1] + (secret[^1] == 'A' ? 'B' : 'A')), Ec2Tokens.ClientId, ec2Secret), "invalid_grant");
+        await AssertTokenRefusedAsync(cloud, Ec2Grant(await SignWithBotocoreAsync(accessKeyId, secret[..^1] + (secret[^1] == 'A' ? 'B' : 'A')), Ec2Tokens.ClientId, ec2Secret), "invalid_grant");
 
         // The key acts with its owner's role now: once the role is revoked, the same good signature fails.
         using var admin = OidcClient.Api(cloud.IdentityUrl, tenants.AdminToken);
         (await admin.DeleteAsync($"identity/v1/projects/{tenants.ProjectA}/members/{tenants.Id("memberA")}")).EnsureSuccessStatusCode();
-        AssertRejected(await bus.VerifyAsync(Request(SignWithBotocore(accessKeyId, secret))), "AuthFailure");
+        AssertRejected(await bus.VerifyAsync(Request(await SignWithBotocoreAsync(accessKeyId, secret))), "AuthFailure");
     }
 
     private static Dictionary<string, string> Ec2Grant(SigV4Request signed, string clientId, string clientSecret) => new()
@@ -113,20 +112,13 @@ public sealed class Ec2SignatureTests
         new(signed.AccessKeyId, signed.StringToSign, signed.Signature, signed.Scope.ToString(), signed.ExpiresIn);
 
     /// <summary>An EC2 DescribeInstances POST signed now by botocore, parsed by our SigV4 code as the EC2 API will.</summary>
-    private static SigV4Request SignWithBotocore(string accessKeyId, string secret)
+    private static async Task<SigV4Request> SignWithBotocoreAsync(string accessKeyId, string secret)
     {
         if (!File.Exists("/usr/bin/python3"))
             TestEnvironment.Unavailable("Debian's python3 with boto3", "install python3-boto3");
-        var info = new ProcessStartInfo("/usr/bin/python3", [Path.Combine(AppContext.BaseDirectory, "botocore_sign.py"), "describe-instances",
-            "--endpoint", "http://127.0.0.1:8788", "--access-key", accessKeyId, "--secret", secret, "--region", "cp-1"])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        using var python = Process.Start(info)!;
-        var output = python.StandardOutput.ReadToEnd();
-        var errors = python.StandardError.ReadToEnd();
-        python.WaitForExit();
+        var python = await ChildProcess.RunAsync("/usr/bin/python3", [Path.Combine(AppContext.BaseDirectory, "botocore_sign.py"), "describe-instances",
+            "--endpoint", "http://127.0.0.1:8788", "--access-key", accessKeyId, "--secret", secret, "--region", "cp-1"], TimeSpan.FromSeconds(60));
+        var (output, errors) = (python.StandardOutput, python.StandardError);
         if (python.ExitCode != 0 && errors.Contains("No module named", StringComparison.Ordinal))
             TestEnvironment.Unavailable("boto3 for /usr/bin/python3", errors.Trim());
         Assert.True(python.ExitCode == 0, errors);

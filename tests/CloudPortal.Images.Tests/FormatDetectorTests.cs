@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 using CloudPortal.Images.Inspection;
+using CloudPortal.Testing;
 using Xunit;
 
 namespace CloudPortal.Images.Tests;
@@ -129,7 +130,7 @@ public sealed class FormatDetectorTests
         var vdi = new byte[512];
         BinaryPrimitives.WriteUInt32LittleEndian(vdi.AsSpan(0x40), 0xbeda107f);
         Assert.Equal("unsupported_disk_format", Detect(vdi).RefusalCode);
-        var boot = TestImages.BootSectorDisk();
+        var boot = GuestImage.Raw();
         var raw = FormatDetector.Detect(new MemoryStream(boot));
         Assert.Equal("raw", raw.Format);
         Assert.Equal(boot.Length, raw.VirtualSize);

@@ -47,8 +47,8 @@ public sealed class ImagesApiTests
         await ExpectProblem(member.PostAsJsonAsync($"images/v2/images/{id}/import", new { url = "not a url" }), 400, "invalid_import_url");
         await ExpectProblem(member.PostAsync($"images/v2/images/{id}/actions/deactivate", null), 409, "invalid_image_state");
         await ExpectProblem(member.GetAsync($"images/v2/images/{id}/file"), 409, "image_not_active");
-        await UploadOkAsync(member, id, TestImages.BootSectorDisk());
-        await ExpectProblem(UploadAsync(member, id, TestImages.BootSectorDisk()), 409, "image_not_queued");
+        await UploadOkAsync(member, id, GuestImage.Raw());
+        await ExpectProblem(UploadAsync(member, id, GuestImage.Raw()), 409, "image_not_queued");
         await ExpectProblem(member.PatchAsJsonAsync($"images/v2/images/{id}", new { diskFormat = "qcow2" }), 409, "image_not_queued");
     }
 
@@ -96,7 +96,7 @@ public sealed class ImagesApiTests
         using var member = Api(cloud, tenants.Token("memberA"), tenants.ProjectA);
         using var admin = Api(cloud, tenants.AdminToken);
         var id = await CreateAsync(member, new { name = "deactivate-me", diskFormat = "raw" });
-        await UploadOkAsync(member, id, TestImages.BootSectorDisk());
+        await UploadOkAsync(member, id, GuestImage.Raw());
         await WaitForStatusAsync(member, id, "active");
 
         (await member.PostAsync($"images/v2/images/{id}/actions/deactivate", null)).EnsureSuccessStatusCode();
@@ -104,6 +104,6 @@ public sealed class ImagesApiTests
         await ExpectProblem(member.GetAsync($"images/v2/images/{id}/file"), 403, "image_deactivated");
         Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync($"images/v2/images/{id}/file")).StatusCode);
         (await member.PostAsync($"images/v2/images/{id}/actions/reactivate", null)).EnsureSuccessStatusCode();
-        Assert.Equal(TestImages.BootSectorDisk(), await member.GetByteArrayAsync($"images/v2/images/{id}/file"));
+        Assert.Equal(GuestImage.Raw(), await member.GetByteArrayAsync($"images/v2/images/{id}/file"));
     }
 }

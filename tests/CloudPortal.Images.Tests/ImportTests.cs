@@ -15,7 +15,7 @@ public sealed class ImportTests
         using var images = TestImages.Create();
         await using var cloud = await TestCloud.StartAsync("all-in-one");
         var tenants = await Tenants.CreateAsync(cloud);
-        await using var server = new LocalHttpServer("127.0.0.1");
+        await using var server = await ImageHttpServer.StartAsync("127.0.0.1");
         var qcow2 = await File.ReadAllBytesAsync(await images.Qcow2Async());
         server.Serve("/images/boot.qcow2", qcow2);
         server.Redirect("/latest", "/images/boot.qcow2");
@@ -68,9 +68,9 @@ public sealed class ImportTests
         await using var cloud = await TestCloud.StartAsync("all-in-one");
         var tenants = await Tenants.CreateAsync(cloud);
         // 127.0.0.2 is loopback too, and not on the allow-list: the import must never connect to it.
-        await using var target = new LocalHttpServer("127.0.0.2");
+        await using var target = await ImageHttpServer.StartAsync("127.0.0.2");
         target.Serve("/boot.qcow2", await File.ReadAllBytesAsync(await images.Qcow2Async()));
-        await using var allowed = new LocalHttpServer("127.0.0.1");
+        await using var allowed = await ImageHttpServer.StartAsync("127.0.0.1");
         allowed.Redirect("/to-refused", target.BaseUrl + "/boot.qcow2");
         using var admin = Api(cloud, tenants.AdminToken);
         (await admin.PutAsync("images/v2/import-allowed-hosts/127.0.0.1", null)).EnsureSuccessStatusCode();

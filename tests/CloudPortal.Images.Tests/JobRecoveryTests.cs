@@ -36,7 +36,7 @@ public sealed class JobRecoveryTests
         Assert.Equal("saving", (await ShowAsync(member, converted)).GetProperty("status").GetString());
 
         // An import recorded as started whose job never ran.
-        await using var server = new LocalHttpServer("127.0.0.1");
+        await using var server = await ImageHttpServer.StartAsync("127.0.0.1");
         server.Serve("/boot.qcow2", qcow2);
         (await admin.PutAsync("images/v2/import-allowed-hosts/127.0.0.1", null)).EnsureSuccessStatusCode();
         var imported = await CreateAsync(member, new { name = "imported", diskFormat = "qcow2" });

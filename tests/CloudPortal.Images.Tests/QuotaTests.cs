@@ -70,7 +70,7 @@ public sealed class QuotaTests
         await using var cloud = await TestCloud.StartAsync("all-in-one");
         var tenants = await Tenants.CreateAsync(cloud);
         using var member = Api(cloud, tenants.Token("memberA"), tenants.ProjectA);
-        var raw = TestImages.BootSectorDisk();
+        var raw = GuestImage.Raw();
         await SetQuotaAsync(cloud, tenants, tenants.ProjectA, "image_bytes", raw.Length + 1000, tenants.Token("readerA"));
 
         var first = await CreateAsync(member, new { name = "fits", diskFormat = "raw" });

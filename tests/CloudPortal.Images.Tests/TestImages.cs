@@ -1,12 +1,11 @@
 using System.Buffers.Binary;
-using System.Diagnostics;
 using System.Text;
 using CloudPortal.Testing;
 
 namespace CloudPortal.Images.Tests;
 
 /// <summary>
-/// Images made on the spot: the 1 MiB boot-sector disk of TESTING.md (raw), and from it qcow2, VMDK, a qcow2
+/// Images made on the spot: the 1 MiB boot-sector disk of TESTING.md (raw, from <see cref="GuestImage"/>), and from it qcow2, VMDK, a qcow2
 /// overlay with a backing file (qemu-img), and a minimal ISO 9660 volume written byte by byte. Removed on dispose.
 /// </summary>
 public sealed class TestImages : IDisposable
@@ -26,25 +25,11 @@ public sealed class TestImages : IDisposable
 
     public string Path(string name) => System.IO.Path.Combine(Directory, name);
 
-    /// <summary>x86 real-mode code that prints a line on the first serial port and halts, in a 1 MiB disk.</summary>
-    public static byte[] BootSectorDisk(string message = "CLOUDPORTAL-GUEST-OK\r\n")
-    {
-        var disk = new byte[1 << 20];
-        byte[] code = [0x31, 0xC0, 0x8E, 0xD8, 0xBA, 0xF8, 0x03, 0xBE, 0x15, 0x7C, 0xAC, 0x84, 0xC0, 0x74, 0x03, 0xEE, 0xEB, 0xF8, 0xF4, 0xEB, 0xFD];
-        code.CopyTo(disk, 0);
-        Encoding.ASCII.GetBytes(message).CopyTo(disk, 0x15);
-        disk[0x1FE] = 0x55;
-        disk[0x1FF] = 0xAA;
-        // Some non-zero data further in, so conversions have something to carry.
-        for (var i = 4096; i < 8192; i++)
-            disk[i] = (byte)(i * 7);
-        return disk;
-    }
-
+    /// <summary>The boot-sector guest (<see cref="GuestImage.Raw"/>) as a file.</summary>
     public string Raw(string name = "boot.raw")
     {
         var path = Path(name);
-        File.WriteAllBytes(path, BootSectorDisk());
+        File.WriteAllBytes(path, GuestImage.Raw());
         return path;
     }
 
@@ -59,6 +44,48 @@ public sealed class TestImages : IDisposable
         var overlay = Path("overlay.qcow2");
         await QemuImgAsync("create", "-f", "qcow2", "-b", backing, "-F", "qcow2", overlay);
         return overlay;
+    }
+
+    /// <summary>
+    /// A 64 KiB qcow2 (one header cluster; the tables it names lie past the end of the file, which qemu reads as zeros)
+    /// whose header announces the largest L1 table qemu accepts (32 MiB: 4 Mi entries) and the largest refcount table
+    /// (8 MiB: 128 clusters). <c>qemu-img info</c> allocates both on open, so it needs about 40 MiB more than for an
+    /// ordinary image: an amplification of over 600 times, the kind of header the address-space limit exists for.
+    /// Measured with qemu-img 7.2 under prlimit: an ordinary small qcow2 opens with 48 MiB of address space, this one
+    /// needs over 80 MiB. No qcow2 header makes qemu 7.2 need more than the default 1 GiB (its table sizes are capped),
+    /// so tests lower the limit to 64 MiB, between the two.
+    /// </summary>
+    public string Qcow2WithHugeTables(string name = "huge-tables.qcow2")
+    {
+        const int cluster = 1 << 16;
+        const uint refcountClusters = 128;
+        const uint l1Entries = 32 * 1024 * 1024 / 8;
+        var header = new byte[cluster];
+        var h = header.AsSpan();
+        BinaryPrimitives.WriteUInt32BigEndian(h, 0x514649fb);                        // magic "QFI\xfb"
+        BinaryPrimitives.WriteUInt32BigEndian(h[4..], 3);                            // version
+        BinaryPrimitives.WriteUInt32BigEndian(h[20..], 16);                          // cluster_bits: 64 KiB clusters
+        BinaryPrimitives.WriteUInt64BigEndian(h[24..], 1 << 20);                     // size: 1 MiB virtual
+        BinaryPrimitives.WriteUInt32BigEndian(h[36..], l1Entries);                   // l1_size
+        BinaryPrimitives.WriteUInt64BigEndian(h[40..], (1 + refcountClusters) * cluster); // l1_table_offset, after the refcount table
+        BinaryPrimitives.WriteUInt64BigEndian(h[48..], cluster);                     // refcount_table_offset
+        BinaryPrimitives.WriteUInt32BigEndian(h[56..], refcountClusters);            // refcount_table_clusters
+        BinaryPrimitives.WriteUInt32BigEndian(h[96..], 4);                           // refcount_order: 16-bit refcounts
+        BinaryPrimitives.WriteUInt32BigEndian(h[100..], 104);                        // header_length; an end-of-extensions marker (zeros) follows
+        var path = Path(name);
+        File.WriteAllBytes(path, header);
+        return path;
+    }
+
+    /// <summary>A qcow2 header qemu refuses as malformed (an L1 table offset that is not cluster-aligned): an ordinary unreadable image.</summary>
+    public string Qcow2WithMisalignedL1Table(string name = "misaligned.qcow2")
+    {
+        var path = Qcow2WithHugeTables(name);
+        var header = File.ReadAllBytes(path);
+        BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(36), 1);
+        BinaryPrimitives.WriteUInt64BigEndian(header.AsSpan(40), 1000);
+        File.WriteAllBytes(path, header);
+        return path;
     }
 
     private async Task<string> ConvertAsync(string raw, string format, string name)
@@ -118,15 +145,9 @@ public sealed class TestImages : IDisposable
 
     public static async Task QemuImgAsync(params string[] args)
     {
-        var info = new ProcessStartInfo("qemu-img") { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var arg in args)
-            info.ArgumentList.Add(arg);
-        using var process = Process.Start(info)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.StandardOutput.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        if (process.ExitCode != 0)
-            throw new InvalidOperationException($"qemu-img {string.Join(' ', args)}: {await stderr}");
+        var result = await ChildProcess.RunAsync("qemu-img", args, TimeSpan.FromSeconds(60));
+        if (result.ExitCode != 0)
+            throw new InvalidOperationException($"qemu-img {string.Join(' ', args)}: {result.StandardError}");
     }
 
     public void Dispose()

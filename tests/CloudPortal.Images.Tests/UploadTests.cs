@@ -130,6 +130,28 @@ public sealed class UploadTests
     }
 
     [Fact]
+    public async Task A_qcow2_whose_tables_exceed_qemu_imgs_memory_limit_is_refused_as_too_complex()
+    {
+        // 64 MiB: an ordinary qcow2 opens within it, the crafted header's tables do not (see TestImages.Qcow2WithHugeTables).
+        await using var cloud = await TestCloud.StartAsync("all-in-one", new Dictionary<string, string?> { ["CloudPortal__Images__QemuImgInfoAddressSpace"] = "67108864" });
+        using var images = TestImages.Create();
+        var tenants = await Tenants.CreateAsync(cloud);
+        using var api = Api(cloud, tenants.Token("memberA"), tenants.ProjectA);
+
+        var ordinary = await CreateAsync(api, new { name = "ordinary", diskFormat = "qcow2" });
+        await UploadOkAsync(api, ordinary, await File.ReadAllBytesAsync(await images.Qcow2Async()));
+        await WaitForStatusAsync(api, ordinary, "active");
+
+        var hostile = await CreateAsync(api, new { name = "huge-tables", diskFormat = "qcow2" });
+        await ExpectProblem(UploadAsync(api, hostile, await File.ReadAllBytesAsync(images.Qcow2WithHugeTables())), 400, "image_too_complex");
+        var image = await ShowAsync(api, hostile);
+        Assert.Equal("killed", image.GetProperty("status").GetString());
+        Assert.Equal("image_too_complex", image.GetProperty("failure").GetProperty("code").GetString());
+        Assert.Contains("memory or CPU limit", image.GetProperty("failure").GetProperty("reason").GetString(), StringComparison.Ordinal);
+        Assert.Empty(StoredFiles(cloud, hostile));
+    }
+
+    [Fact]
     public async Task An_upload_beyond_the_size_cap_is_refused_and_leaves_the_image_queued_with_no_data()
     {
         await using var cloud = await TestCloud.StartAsync("all-in-one", new Dictionary<string, string?> { ["CloudPortal__Images__MaxImageBytes"] = "2097152" });
@@ -153,7 +175,7 @@ public sealed class UploadTests
         Assert.Empty(StoredFiles(cloud, chunked));
 
         // The image is still usable with data under the cap.
-        await UploadOkAsync(api, chunked, TestImages.BootSectorDisk());
+        await UploadOkAsync(api, chunked, GuestImage.Raw());
         await WaitForStatusAsync(api, chunked, "active");
     }
 
@@ -186,7 +208,7 @@ public sealed class UploadTests
         Assert.Equal(JsonValueKind.Null, image.GetProperty("size").ValueKind);
 
         // A complete upload afterwards succeeds.
-        await UploadOkAsync(api, id, TestImages.BootSectorDisk());
+        await UploadOkAsync(api, id, GuestImage.Raw());
         await WaitForStatusAsync(api, id, "active");
     }
 

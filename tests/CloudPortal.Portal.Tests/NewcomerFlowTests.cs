@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Security.Cryptography;
 using CloudPortal.Testing;
 using Microsoft.Playwright;
@@ -252,19 +251,16 @@ public sealed class NewcomerFlowTests(PortalBrowser browser) : IClassFixture<Por
     private static async Task<string> PublicHalfAsync(string privateKey)
     {
         File.SetUnixFileMode(privateKey, UnixFileMode.UserRead | UnixFileMode.UserWrite);   // ssh-keygen refuses a readable key
-        using var keygen = Process.Start(new ProcessStartInfo("ssh-keygen", ["-y", "-f", privateKey]) { RedirectStandardOutput = true, RedirectStandardError = true })!;
-        var output = await keygen.StandardOutput.ReadToEndAsync();
-        await keygen.WaitForExitAsync();
-        Assert.True(keygen.ExitCode == 0, await keygen.StandardError.ReadToEndAsync());
-        return output.Trim();
+        var keygen = await ChildProcess.RunAsync("ssh-keygen", ["-y", "-f", privateKey], TimeSpan.FromSeconds(30));
+        Assert.True(keygen.ExitCode == 0, keygen.StandardError);
+        return keygen.StandardOutput.Trim();
     }
 
     private static async Task<string> PublicKeyAsync(string directory)
     {
         var key = Path.Combine(directory, "id_ed25519");
-        using var keygen = Process.Start(new ProcessStartInfo("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", key]) { RedirectStandardOutput = true })!;
-        await keygen.WaitForExitAsync();
-        Assert.Equal(0, keygen.ExitCode);
+        var keygen = await ChildProcess.RunAsync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", key], TimeSpan.FromSeconds(30));
+        Assert.True(keygen.ExitCode == 0, keygen.Output);
         return (await File.ReadAllTextAsync(key + ".pub")).Trim();
     }
 }

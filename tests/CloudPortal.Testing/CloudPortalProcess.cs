@@ -4,11 +4,6 @@ using System.Text;
 
 namespace CloudPortal.Testing;
 
-public sealed record CommandResult(int ExitCode, string StandardOutput, string StandardError)
-{
-    public string Output => StandardOutput + StandardError;
-}
-
 /// <summary>
 /// A real <c>cloudportal</c> process (the built binary), with its output captured. Tests drive the
 /// executable an operator runs, not an in-process imitation of it.
@@ -70,24 +65,8 @@ public sealed class CloudPortalProcess : IAsyncDisposable
     }
 
     /// <summary>Runs a command to completion (admin verbs, failing starts).</summary>
-    public static async Task<CommandResult> RunAsync(IEnumerable<string> args, IReadOnlyDictionary<string, string?> environment, TimeSpan? timeout = null)
-    {
-        using var process = new Process { StartInfo = StartInfo(args, environment) };
-        process.Start();
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(90));
-        try
-        {
-            await process.WaitForExitAsync(cts.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"cloudportal {string.Join(' ', args)} did not finish in {timeout}: {await stdout}{await stderr}");
-        }
-        return new CommandResult(process.ExitCode, await stdout, await stderr);
-    }
+    public static Task<CommandResult> RunAsync(IEnumerable<string> args, IReadOnlyDictionary<string, string?> environment, TimeSpan? timeout = null) =>
+        ChildProcess.RunAsync(StartInfo(args, environment), timeout);
 
     /// <summary>Polls <c>/health/ready</c> until it answers 200; fails early with the output if the process dies.</summary>
     public async Task WaitUntilReadyAsync(string baseUrl, TimeSpan timeout)

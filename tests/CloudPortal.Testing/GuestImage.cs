@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -12,10 +11,14 @@ namespace CloudPortal.Testing;
 /// The real guest of TESTING.md, made without downloading anything: a 1 MiB disk whose boot sector writes one line to
 /// the first serial port and halts. It boots under KVM and TCG from a virtio disk; a test that launches it and reads
 /// the line from the console log has proven catalog → agent cache → overlay → libvirt → QEMU → guest → console.
+/// The one builder of it for every test project.
 /// </summary>
 public static class GuestImage
 {
     public const string Message = "CLOUDPORTAL-GUEST-OK";
+
+    /// <summary>The size of <see cref="Raw"/> (and the virtual size of <see cref="Qcow2"/>).</summary>
+    public const int RawBytes = 1 << 20;
 
     private static readonly Lazy<byte[]> CachedQcow2 = new(MakeQcow2);
 
@@ -26,11 +29,14 @@ public static class GuestImage
     /// <summary>The raw 1 MiB disk.</summary>
     public static byte[] Raw(string message = Message)
     {
-        var disk = new byte[1 << 20];
+        var disk = new byte[RawBytes];
         Program.CopyTo(disk, 0);
         Encoding.ASCII.GetBytes(message + "\r\n\0").CopyTo(disk, 0x15);
         disk[0x1FE] = 0x55;
         disk[0x1FF] = 0xAA;
+        // Some non-zero data beyond the boot sector (which never reads it), so conversions have something to carry.
+        for (var i = 4096; i < 8192; i++)
+            disk[i] = (byte)(i * 7);
         return disk;
     }
 
@@ -63,12 +69,10 @@ public static class GuestImage
             var raw = Path.Combine(directory, "guest.raw");
             var qcow2 = Path.Combine(directory, "guest.qcow2");
             File.WriteAllBytes(raw, Raw());
-            var info = new ProcessStartInfo("qemu-img", ["convert", "-f", "raw", "-O", "qcow2", raw, qcow2]) { RedirectStandardError = true };
-            using var process = Process.Start(info)!;
-            var errors = process.StandardError.ReadToEnd();
-            process.WaitForExit();
-            if (process.ExitCode != 0)
-                throw new InvalidOperationException($"qemu-img convert failed: {errors}");
+            // Blocking is fine here: this runs once, inside a Lazy, off any test's synchronization context.
+            var result = ChildProcess.RunAsync("qemu-img", ["convert", "-f", "raw", "-O", "qcow2", raw, qcow2], TimeSpan.FromSeconds(60)).GetAwaiter().GetResult();
+            if (result.ExitCode != 0)
+                throw new InvalidOperationException($"qemu-img convert failed: {result.StandardError}");
             return File.ReadAllBytes(qcow2);
         }
         finally

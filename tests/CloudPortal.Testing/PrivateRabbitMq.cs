@@ -38,7 +38,7 @@ public sealed class PrivateRabbitMq : IAsyncDisposable
         await File.WriteAllTextAsync(plugins, "[].");
         File.SetUnixFileMode(plugins, (UnixFileMode)0x1B6);
         var broker = new PrivateRabbitMq($"{name}@localhost", FreePort.Next(), directory);
-        var start = new ProcessStartInfo("rabbitmq-server", ["-detached"]) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = new ProcessStartInfo("rabbitmq-server", ["-detached"]);
         start.Environment["RABBITMQ_NODENAME"] = broker.Node;
         start.Environment["RABBITMQ_NODE_PORT"] = broker.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
         start.Environment["RABBITMQ_DIST_PORT"] = FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -46,8 +46,7 @@ public sealed class PrivateRabbitMq : IAsyncDisposable
         start.Environment["RABBITMQ_LOG_BASE"] = Path.Combine(directory, "log");
         start.Environment["RABBITMQ_ENABLED_PLUGINS_FILE"] = plugins;
         start.Environment["RABBITMQ_PID_FILE"] = Path.Combine(directory, "pid");
-        using (var server = Process.Start(start)!)
-            await server.WaitForExitAsync();
+        await ChildProcess.RunAsync(start, TimeSpan.FromSeconds(60));
         try
         {
             await broker.AwaitStartupAsync();
@@ -82,12 +81,7 @@ public sealed class PrivateRabbitMq : IAsyncDisposable
 
     private async Task<CommandResult> CtlAsync(string command, bool check = true)
     {
-        var info = new ProcessStartInfo("rabbitmqctl", ["-n", Node, command]) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        var result = new CommandResult(process.ExitCode, await stdout, await stderr);
+        var result = await ChildProcess.RunAsync("rabbitmqctl", ["-n", Node, command], TimeSpan.FromSeconds(90));
         if (check && result.ExitCode != 0)
             throw new InvalidOperationException($"rabbitmqctl -n {Node} {command} failed: {result.Output}");
         return result;

@@ -107,14 +107,3 @@ public sealed class TcpProxy : IAsyncDisposable
         _stop.Dispose();
     }
 }
-
-public static class FreePort
-{
-    /// <summary>A loopback port nobody listens on right now.</summary>
-    public static int Next()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-}

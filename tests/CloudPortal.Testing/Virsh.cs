@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace CloudPortal.Testing;
 
 /// <summary>The operator's own tool, run against the system libvirt: how tests look at, and act on, what agents made.</summary>
@@ -9,20 +7,8 @@ public static class Virsh
 
     public static bool Installed => File.Exists("/usr/bin/virsh");
 
-    public static async Task<CommandResult> RunAsync(params string[] args)
-    {
-        var info = new ProcessStartInfo("virsh") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        info.ArgumentList.Add("-c");
-        info.ArgumentList.Add(SystemUri);
-        foreach (var arg in args)
-            info.ArgumentList.Add(arg);
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await process.WaitForExitAsync(timeout.Token);
-        return new CommandResult(process.ExitCode, await stdout, await stderr);
-    }
+    public static Task<CommandResult> RunAsync(params string[] args) =>
+        ChildProcess.RunAsync("virsh", ["-c", SystemUri, .. args], TimeSpan.FromSeconds(60));
 
     /// <summary>Runs a command that must succeed.</summary>
     public static async Task<string> OkAsync(params string[] args)

@@ -56,6 +56,9 @@ public sealed class ConvertImageJob(ImagesDbContext db, IImageStore store, QemuI
         try
         {
             var converted = await qemuImg.ConvertAsync(source, DiskFormats.QemuName(image.DiskFormat!), output.Path, DiskFormats.Compute, cancellationToken);
+            // Not worth retrying: the same data meets the same limits again.
+            if (converted.ExceededLimits)
+                throw new IntakeRefusedException(ImageInspector.TooComplex, "qemu-img exceeded its memory or CPU limit converting the image.");
             if (converted.ExitCode != 0)
                 throw new InvalidOperationException($"qemu-img convert failed: {QemuImg.Describe(converted, source, output.Path)}");
             var info = await qemuImg.InfoAsync(output.Path, DiskFormats.Compute, cancellationToken);
@@ -85,7 +88,7 @@ public sealed class ConvertImageJob(ImagesDbContext db, IImageStore store, QemuI
             if (ex is IntakeRefusedException || attempt >= options.Value.JobAttempts)
             {
                 logger.LogWarning("Conversion of image {ImageId} failed for good (attempt {Attempt}): {Reason}", imageId, attempt, ex.Message);
-                await intake.FailAsync(imageId, "conversion_failed", $"Conversion to qcow2 failed: {ex.Message}", CancellationToken.None);
+                await intake.FailAsync(imageId, ex is IntakeRefusedException refused ? refused.Code : "conversion_failed", $"Conversion to qcow2 failed: {ex.Message}", CancellationToken.None);
                 await db.Images.Where(i => i.Id == imageId).ExecuteUpdateAsync(s => s.SetProperty(i => i.ConversionState, "failed"), CancellationToken.None);
                 if (await db.Images.AnyAsync(i => i.Id == imageId && i.Status == ImageStatus.Killed, CancellationToken.None))
                     await store.DeleteAsync(imageId, CancellationToken.None);

@@ -17,6 +17,9 @@ public sealed record InspectionResult(string Format, long? VirtualSize);
 /// </summary>
 public sealed class ImageInspector(QemuImg qemuImg)
 {
+    /// <summary>The code of an image whose inspection or conversion would need more than qemu-img is allowed (see <see cref="ImagesOptions"/>).</summary>
+    public const string TooComplex = "image_too_complex";
+
     public async Task<InspectionResult> InspectAsync(string path, string? declaredFormat, CancellationToken cancellationToken)
     {
         DetectedFormat detected;
@@ -32,7 +35,17 @@ public sealed class ImageInspector(QemuImg qemuImg)
             throw new IntakeRefusedException("disk_format_mismatch", $"The image was declared {declaredFormat} but its data is {detected.Format}.");
 
         var qemuFormat = DiskFormats.QemuName(detected.Format);
-        var result = await qemuImg.InfoAsync(path, qemuFormat, cancellationToken);
+        ProcessResult result;
+        try
+        {
+            result = await qemuImg.InfoAsync(path, qemuFormat, cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+            throw new IntakeRefusedException(TooComplex, "qemu-img did not finish inspecting the image in time.");
+        }
+        if (result.ExceededLimits)
+            throw new IntakeRefusedException(TooComplex, "qemu-img exceeded its memory or CPU limit inspecting the image.");
         if (result.ExitCode != 0)
             throw new IntakeRefusedException("image_invalid", $"qemu-img cannot read the image as {detected.Format}: {QemuImg.Describe(result, path)}");
         return Check(detected, qemuFormat, path, result.StandardOutput);

@@ -1,45 +1,65 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text;
 using Microsoft.Extensions.Options;
 
 namespace CloudPortal.Images.Inspection;
 
-public sealed record ProcessResult(int ExitCode, string StandardOutput, string StandardError);
+public sealed record ProcessResult(int ExitCode, string StandardOutput, string StandardError)
+{
+    // .NET reports a child killed by a signal as 128 + the signal number.
+    private const int KilledBySigkill = 128 + 9;
+    private const int KilledBySigxcpu = 128 + 24;
+
+    /// <summary>
+    /// Whether qemu-img died of its resource limits rather than of a bad image: killed at the CPU limit (SIGXCPU at the
+    /// soft limit, SIGKILL at the hard one), or failing an allocation under the address-space limit. qemu says the latter
+    /// in a handful of ways: "Cannot allocate memory" (ENOMEM from a table it loads), "Could not allocate ..." (its own
+    /// try-allocations), "failed to allocate" (GLib and qemu_memalign, which then abort) and qemu_thread_create failing
+    /// with EAGAIN because a thread's stack no longer fits.
+    /// </summary>
+    public bool ExceededLimits =>
+        ExitCode is KilledBySigkill or KilledBySigxcpu
+        || (ExitCode != 0 && OutOfMemoryMarkers.Any(m => StandardError.Contains(m, StringComparison.OrdinalIgnoreCase)));
+
+    private static readonly string[] OutOfMemoryMarkers =
+        ["Cannot allocate memory", "Could not allocate", "failed to allocate", "qemu_thread_create"];
+}
 
 /// <summary>
 /// Runs qemu-img. Arguments go through <see cref="ProcessStartInfo.ArgumentList"/>, never a shell, and
 /// every call names the input format with <c>-f</c> so qemu-img never probes untrusted data itself.
-/// <c>info</c> runs under prlimit (1 GiB address space, 30 s CPU) when prlimit exists, as OpenStack does:
-/// a crafted header must not exhaust the host.
+/// Every call runs under util-linux <c>prlimit</c> with an address-space and a CPU-time limit, as OpenStack does
+/// since the qcow2 CVEs (1 GiB and 30 s for <c>info</c>; conversions get their own budget), and under a wall-clock
+/// timeout: a crafted header must not exhaust the host. prlimit sets the limits on itself and then execs qemu-img,
+/// so the process we wait for (and kill) is qemu-img itself. Without prlimit nothing runs: an unlimited qemu-img
+/// on untrusted data is what the limits exist to prevent (util-linux is an essential package on Debian).
 /// </summary>
 public sealed class QemuImg(IOptions<ImagesOptions> options)
 {
-    private const string Prlimit = "/usr/bin/prlimit";
-
-    public Task<ProcessResult> InfoAsync(string path, string qemuFormat, CancellationToken cancellationToken) =>
-        RunAsync(["info", "--output=json", "-f", qemuFormat, path], limited: true, options.Value.InspectTimeout, cancellationToken);
-
-    public Task<ProcessResult> ConvertAsync(string source, string sourceFormat, string target, string targetFormat, CancellationToken cancellationToken) =>
-        RunAsync(["convert", "-f", sourceFormat, "-O", targetFormat, source, target], limited: false, Timeout.InfiniteTimeSpan, cancellationToken);
-
-    private async Task<ProcessResult> RunAsync(IReadOnlyList<string> args, bool limited, TimeSpan timeout, CancellationToken cancellationToken)
+    public Task<ProcessResult> InfoAsync(string path, string qemuFormat, CancellationToken cancellationToken)
     {
-        var info = new ProcessStartInfo
+        var o = options.Value;
+        return RunAsync(["info", "--output=json", "-f", qemuFormat, path], o.QemuImgInfoAddressSpace, o.QemuImgInfoCpuSeconds, o.InspectTimeout, cancellationToken);
+    }
+
+    public Task<ProcessResult> ConvertAsync(string source, string sourceFormat, string target, string targetFormat, CancellationToken cancellationToken)
+    {
+        var o = options.Value;
+        return RunAsync(["convert", "-f", sourceFormat, "-O", targetFormat, source, target], o.ConvertAddressSpace, o.ConvertCpuSeconds, o.ConvertTimeout, cancellationToken);
+    }
+
+    private async Task<ProcessResult> RunAsync(IReadOnlyList<string> args, long addressSpace, int cpuSeconds, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var o = options.Value;
+        var info = new ProcessStartInfo(o.Prlimit)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        if (limited && File.Exists(Prlimit))
-        {
-            info.FileName = Prlimit;
-            foreach (var arg in new[] { "--as=1073741824", "--cpu=30", "--", options.Value.QemuImg })
-                info.ArgumentList.Add(arg);
-        }
-        else
-        {
-            info.FileName = options.Value.QemuImg;
-        }
+        foreach (var arg in new[] { $"--as={addressSpace.ToString(CultureInfo.InvariantCulture)}", $"--cpu={cpuSeconds.ToString(CultureInfo.InvariantCulture)}", "--", o.QemuImg })
+            info.ArgumentList.Add(arg);
         foreach (var arg in args)
             info.ArgumentList.Add(arg);
 
@@ -50,8 +70,9 @@ public sealed class QemuImg(IOptions<ImagesOptions> options)
         }
         catch (System.ComponentModel.Win32Exception ex)
         {
-            throw new InvalidOperationException($"cannot run {options.Value.QemuImg}: {ex.Message} (install qemu-utils)", ex);
+            throw new InvalidOperationException($"cannot run {o.Prlimit}: {ex.Message} (install util-linux)", ex);
         }
+        // Both streams at once, so a child filling one pipe never blocks while we wait on the other.
         var stdout = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
         var stderr = process.StandardError.ReadToEndAsync(CancellationToken.None);
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -68,12 +89,17 @@ public sealed class QemuImg(IOptions<ImagesOptions> options)
             cancellationToken.ThrowIfCancellationRequested();
             throw new TimeoutException($"qemu-img {args[0]} did not finish within {timeout}");
         }
-        return new ProcessResult(process.ExitCode, await stdout, await stderr);
+        var result = new ProcessResult(process.ExitCode, await stdout, await stderr);
+        // prlimit's own failures (it could not set a limit, or not exec qemu-img) are the host's problem, not the image's.
+        if (result.ExitCode is 126 or 127 || (result.ExitCode != 0 && result.StandardError.StartsWith("prlimit:", StringComparison.Ordinal)))
+            throw new InvalidOperationException($"cannot run {o.QemuImg} under {o.Prlimit}: {result.StandardError.Trim()} (install qemu-utils and util-linux)");
+        return result;
     }
 
     /// <summary>qemu-img's first error line, without the server's paths.</summary>
     public static string Describe(ProcessResult result, params string[] paths)
     {
+        ArgumentNullException.ThrowIfNull(result);
         var text = new StringBuilder(result.StandardError.Trim());
         foreach (var path in paths)
             text.Replace(path, "<image>");

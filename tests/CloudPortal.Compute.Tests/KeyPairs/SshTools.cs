@@ -73,20 +73,13 @@ public sealed class SshTools : IDisposable
 
     public static async Task<byte[]> RunAsync(string file, IEnumerable<string> args, byte[]? stdin = null)
     {
-        var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+        var info = new ProcessStartInfo(file);
         foreach (var arg in args)
             info.ArgumentList.Add(arg);
-        using var process = Process.Start(info)!;
-        var stdout = new MemoryStream();
-        var copy = process.StandardOutput.BaseStream.CopyToAsync(stdout);
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (stdin is not null)
-            await process.StandardInput.BaseStream.WriteAsync(stdin);
-        process.StandardInput.Close();
-        await Task.WhenAll(copy, stderr, process.WaitForExitAsync());
-        if (process.ExitCode != 0)
-            throw new InvalidOperationException($"{file} {string.Join(' ', info.ArgumentList)} exited {process.ExitCode}: {await stderr}");
-        return stdout.ToArray();
+        var (exitCode, stdout, stderr) = await ChildProcess.RunBytesAsync(info, TimeSpan.FromSeconds(60), stdin);
+        if (exitCode != 0)
+            throw new InvalidOperationException($"{file} {string.Join(' ', info.ArgumentList)} exited {exitCode}: {stderr}");
+        return stdout;
     }
 
     public void Dispose() => System.IO.Directory.Delete(Directory, recursive: true);

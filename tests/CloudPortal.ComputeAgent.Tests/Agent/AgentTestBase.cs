@@ -2,6 +2,7 @@ using CloudPortal.ComputeAgent.Instances;
 using CloudPortal.ComputeAgent.Libvirt;
 using CloudPortal.ComputeAgent.Tests.Libvirt;
 using CloudPortal.Contracts.Compute;
+using CloudPortal.Testing;
 using Xunit;
 
 namespace CloudPortal.ComputeAgent.Tests.Agent;
@@ -16,13 +17,13 @@ public abstract class AgentTestBase : IAsyncLifetime
     public const string TestDriver = LibvirtTestHost.TestDriver;
     public static readonly FlavorSpec Tiny = new("cp.test-tiny", VCpus: 1, RamMb: 64, RootGb: 1);
 
-    private ImageServer? _images;
+    private ImageHttpServer? _images;
 
     internal LibvirtLeftovers Leftovers { get; } = new();
 
-    internal ImageServer Images => _images ?? throw new InvalidOperationException("not initialised");
+    internal ImageHttpServer Images => _images ?? throw new InvalidOperationException("not initialised");
 
-    public async ValueTask InitializeAsync() => _images = await ImageServer.StartAsync();
+    public async ValueTask InitializeAsync() => _images = await ImageHttpServer.StartAsync();
 
     public async ValueTask DisposeAsync()
     {
@@ -38,9 +39,9 @@ public abstract class AgentTestBase : IAsyncLifetime
     /// <summary>The boot-sector guest as a qcow2, served at a fresh Images-module-like URL.</summary>
     internal ImageSource BootImage()
     {
-        var data = TestImages.Boot();
+        var data = GuestImage.Qcow2();
         var id = Guid.NewGuid();
-        return new ImageSource(id, Images.Add($"/images/v2/images/{id}/compute-file", data), TestImages.Sha256(data), data.Length, DiskFormats.Qcow2);
+        return new ImageSource(id, Images.Serve($"/images/v2/images/{id}/compute-file", data), TestImages.Sha256(data), data.Length, DiskFormats.Qcow2);
     }
 
     /// <summary>A spawn for a new instance on <paramref name="agent"/>, whose domain the cleanup removes if the test does not.</summary>
@@ -100,11 +101,11 @@ public abstract class AgentTestBase : IAsyncLifetime
         {
             var answer = await compute.RequestAsync<GetConsoleLog, ConsoleLog>(new GetConsoleLog(instanceId, compute.Host, 50));
             output = Assert.IsType<ConsoleLog>(answer).Output;
-            if (Occurrences(output, BootSector.Message) >= count)
+            if (Occurrences(output, GuestImage.Message) >= count)
                 return output;
             await Task.Delay(250, TestContext.Current.CancellationToken);
         }
-        throw new Xunit.Sdk.XunitException($"the console log did not show {BootSector.Message} {count} time(s) within {ConsolePatience.TotalSeconds} s; it says: '{output}'");
+        throw new Xunit.Sdk.XunitException($"the console log did not show {GuestImage.Message} {count} time(s) within {ConsolePatience.TotalSeconds} s; it says: '{output}'");
     }
 
     internal static int Occurrences(string text, string what)

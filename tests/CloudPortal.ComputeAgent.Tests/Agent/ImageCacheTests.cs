@@ -1,5 +1,6 @@
 using CloudPortal.ComputeAgent.Libvirt;
 using CloudPortal.Contracts.Compute;
+using CloudPortal.Testing;
 using Xunit;
 
 namespace CloudPortal.ComputeAgent.Tests.Agent;
@@ -75,12 +76,12 @@ public sealed class ImageCacheTests : AgentTestBase
         using var libvirt = Open(TestDriver);
         await using var agent = await AgentHost.StartAsync(AgentSetup.Create(TestDriver, Leftovers));
         var compute = agent.Compute!;
-        var data = TestImages.Boot();
+        var data = GuestImage.Qcow2();
         var signature = "c2lnbmF0dXJlLW9mLXRoZS1pbWFnZS1zZXJ2ZXItdGVzdA";
         var query = $"?expires=4102444800&signature={signature}";
         var id = Guid.NewGuid();
         var path = $"/images/v2/images/{id}/compute-file";
-        var signed = new ImageSource(id, Images.Add(path, data, query), TestImages.Sha256(data), data.Length, DiskFormats.Qcow2);
+        var signed = new ImageSource(id, Images.Serve(path, data, query), TestImages.Sha256(data), data.Length, DiskFormats.Qcow2);
 
         await compute.SpawnAsync(NewSpawn(agent, signed));
         var request = Assert.Single(Images.Requests, r => r.Path == path);
@@ -89,7 +90,7 @@ public sealed class ImageCacheTests : AgentTestBase
         // A URL the server refuses (its signature cut off): the spawn fails, and the reason does not quote the signature.
         var otherId = Guid.NewGuid();
         var otherPath = $"/images/v2/images/{otherId}/compute-file";
-        Images.Add(otherPath, data, query);
+        Images.Serve(otherPath, data, query);
         var cut = signed with { ImageId = otherId, Url = new Uri(Images.BaseAddress, $"{otherPath}?expires=4102444800&signature={signature[..20]}") };
         var refused = await compute.SpawnFailureAsync(NewSpawn(agent, cut));
         Assert.Equal(AgentFailureCodes.ImageDownloadFailed, refused.Code);

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using CloudPortal.ComputeAgent.Instances;
 using CloudPortal.ComputeAgent.Libvirt;
 using CloudPortal.Contracts.Compute;
@@ -89,23 +88,17 @@ public sealed class PowerStateEventTests : AgentTestBase
                 domain.Start();
             return DateTimeOffset.UtcNow;
         }
-        var info = new ProcessStartInfo("virsh", ["-c", uri, verb, DomainXml.DomainName(instanceId)]) { RedirectStandardOutput = true, RedirectStandardError = true };
-        Process virsh;
+        CommandResult virsh;
         try
         {
-            virsh = Process.Start(info)!;
+            virsh = await ChildProcess.RunAsync("virsh", ["-c", uri, verb, DomainXml.DomainName(instanceId)], TimeSpan.FromSeconds(30));
         }
         catch (System.ComponentModel.Win32Exception ex)
         {
             TestEnvironment.Unavailable("virsh", $"{ex.Message}; install libvirt-clients");
             throw;
         }
-        using (virsh)
-        {
-            var errors = virsh.StandardError.ReadToEndAsync();
-            await virsh.WaitForExitAsync(TestContext.Current.CancellationToken).WaitAsync(TimeSpan.FromSeconds(30));
-            Assert.True(virsh.ExitCode == 0, $"virsh {verb} failed: {await errors}");
-            return DateTimeOffset.UtcNow;
-        }
+        Assert.True(virsh.ExitCode == 0, $"virsh {verb} failed: {virsh.StandardError}");
+        return DateTimeOffset.UtcNow;
     }
 }

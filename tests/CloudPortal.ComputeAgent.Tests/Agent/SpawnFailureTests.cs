@@ -1,5 +1,6 @@
 using CloudPortal.ComputeAgent.Libvirt;
 using CloudPortal.Contracts.Compute;
+using CloudPortal.Testing;
 using Xunit;
 
 namespace CloudPortal.ComputeAgent.Tests.Agent;
@@ -198,7 +199,7 @@ public sealed class SpawnFailureTests : AgentTestBase
     /// <summary>An image made by qemu-img ("{0}" is the output file), served like the others.</summary>
     private static byte[] QemuImage(params string[] arguments)
     {
-        TestImages.Boot();
+        GuestImage.Qcow2();
         var file = Path.Combine(Path.GetTempPath(), $"cp-test-{Guid.NewGuid():N}.qcow2");
         try
         {
@@ -215,6 +216,6 @@ public sealed class SpawnFailureTests : AgentTestBase
     private ImageSource Serve(byte[] data)
     {
         var id = Guid.NewGuid();
-        return new ImageSource(id, Images.Add($"/images/v2/images/{id}/compute-file", data), TestImages.Sha256(data), data.Length, DiskFormats.Qcow2);
+        return new ImageSource(id, Images.Serve($"/images/v2/images/{id}/compute-file", data), TestImages.Sha256(data), data.Length, DiskFormats.Qcow2);
     }
 }

@@ -1,5 +1,6 @@
 using System.Xml.Linq;
 using CloudPortal.ComputeAgent.Libvirt;
+using CloudPortal.Testing;
 using Xunit;
 
 namespace CloudPortal.ComputeAgent.Tests.Libvirt;
@@ -110,10 +111,10 @@ public sealed class QemuGuestTests : IDisposable
         using var pool = connection.DefineStoragePool(QemuStorageTests.DirectoryPoolXml(poolName, poolPath));
         pool.Build();
         pool.Start();
-        File.WriteAllBytes(Path.Combine(poolPath, "boot.raw"), BootSector.Image());
+        File.WriteAllBytes(Path.Combine(poolPath, "boot.raw"), GuestImage.Raw());
         pool.Refresh();
         using var backing = pool.LookupVolumeByName("boot.raw") ?? throw new InvalidOperationException("refresh did not find boot.raw");
-        using var overlay = pool.CreateVolume(QemuStorageTests.OverlayXml("disk.qcow2", BootSector.ImageBytes, backing.GetPath()));
+        using var overlay = pool.CreateVolume(QemuStorageTests.OverlayXml("disk.qcow2", GuestImage.RawBytes, backing.GetPath()));
 
         var name = _leftovers.Domain(connection);
         var uuid = Guid.NewGuid();
@@ -154,11 +155,11 @@ public sealed class QemuGuestTests : IDisposable
                 using var stream = new FileStream(consoleLog, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
                 using var reader = new StreamReader(stream);
                 text = await reader.ReadToEndAsync(TestContext.Current.CancellationToken);
-                if (text.Contains(BootSector.Message, StringComparison.Ordinal))
+                if (text.Contains(GuestImage.Message, StringComparison.Ordinal))
                     return;
             }
             await Task.Delay(200, TestContext.Current.CancellationToken);
         }
-        Assert.Fail($"the guest did not write {BootSector.Message} to {consoleLog} within {ConsolePatience.TotalSeconds} s; console so far: '{text}'");
+        Assert.Fail($"the guest did not write {GuestImage.Message} to {consoleLog} within {ConsolePatience.TotalSeconds} s; console so far: '{text}'");
     }
 }

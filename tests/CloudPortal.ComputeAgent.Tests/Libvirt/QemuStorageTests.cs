@@ -1,5 +1,6 @@
 using System.Xml.Linq;
 using CloudPortal.ComputeAgent.Libvirt;
+using CloudPortal.Testing;
 using Xunit;
 
 namespace CloudPortal.ComputeAgent.Tests.Libvirt;
@@ -66,7 +67,7 @@ public sealed class QemuStorageTests : IDisposable
         using var raw = pool.CreateVolume($"""
             <volume><name>boot.raw</name><capacity unit='bytes'>{MiB}</capacity><target><format type='raw'/></target></volume>
             """);
-        File.WriteAllBytes(raw.GetPath(), BootSector.Image());
+        File.WriteAllBytes(raw.GetPath(), GuestImage.Raw());
 
         using var overlay = pool.CreateVolume(OverlayXml("disk.qcow2", MiB, raw.GetPath()));
 
@@ -95,12 +96,12 @@ public sealed class QemuStorageTests : IDisposable
             <volume><name>data.raw</name><capacity unit='bytes'>{MiB}</capacity><target><format type='raw'/></target></volume>
             """);
         var file = raw.GetPath();
-        File.WriteAllBytes(file, BootSector.Image());
+        File.WriteAllBytes(file, GuestImage.Raw());
 
         raw.Wipe();
 
         var wiped = File.ReadAllBytes(file);
-        Assert.Equal(BootSector.ImageBytes, wiped.Length);
+        Assert.Equal(GuestImage.RawBytes, wiped.Length);
         Assert.All(wiped.Take(512), b => Assert.Equal(0, b));
 
         raw.Delete();

@@ -1,7 +1,7 @@
 using CloudPortal.ComputeAgent.Storage;
 using CloudPortal.ComputeAgent.Tests.Agent;
-using CloudPortal.ComputeAgent.Tests.Libvirt;
 using CloudPortal.Contracts.Compute;
+using CloudPortal.Testing;
 using Xunit;
 
 namespace CloudPortal.ComputeAgent.Tests.Units;
@@ -16,23 +16,23 @@ public sealed class DiskImageHeaderTests : IDisposable
     [Fact]
     public void A_boot_sector_is_raw_and_its_size_is_its_length()
     {
-        var path = Write("boot.raw", BootSector.Image());
+        var path = Write("boot.raw", GuestImage.Raw());
 
-        Assert.Equal(new DiskImageHeader(DiskFormats.Raw, (ulong)BootSector.ImageBytes, false), DiskImageHeader.Read(path));
+        Assert.Equal(new DiskImageHeader(DiskFormats.Raw, (ulong)GuestImage.RawBytes, false), DiskImageHeader.Read(path));
     }
 
     [Fact]
     public void A_qcow2_gives_its_virtual_size_not_its_file_size()
     {
-        var path = Write("boot.qcow2", TestImages.Boot());
+        var path = Write("boot.qcow2", GuestImage.Qcow2());
 
-        Assert.Equal(new DiskImageHeader(DiskFormats.Qcow2, (ulong)BootSector.ImageBytes, false), DiskImageHeader.Read(path));
+        Assert.Equal(new DiskImageHeader(DiskFormats.Qcow2, (ulong)GuestImage.RawBytes, false), DiskImageHeader.Read(path));
     }
 
     [Fact]
     public void A_qcow2_with_a_backing_file_refers_to_other_files()
     {
-        TestImages.Boot();
+        GuestImage.Qcow2();
         var path = Path.Combine(_directory, "backed.qcow2");
         Assert.Null(TestImages.QemuImg("create", "-f", "qcow2", "-b", "/etc/hostname", "-F", "raw", path, "8M"));
 

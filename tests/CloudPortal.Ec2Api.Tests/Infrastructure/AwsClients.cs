@@ -35,32 +35,11 @@ public static class HermeticEnvironment
         info.Environment["PYTHONNOUSERSITE"] = "1";
     }
 
-    public static async Task<CommandResult> RunAsync(ProcessStartInfo info, TimeSpan timeout, string? standardInput = null)
+    public static Task<CommandResult> RunAsync(ProcessStartInfo info, TimeSpan timeout, string? standardInput = null)
     {
         ArgumentNullException.ThrowIfNull(info);
-        info.RedirectStandardOutput = true;
-        info.RedirectStandardError = true;
-        info.RedirectStandardInput = true;
-        info.UseShellExecute = false;
         info.WorkingDirectory = AppContext.BaseDirectory;
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (standardInput is not null)
-            await process.StandardInput.WriteAsync(standardInput);
-        process.StandardInput.Close();
-        using var cts = new CancellationTokenSource(timeout);
-        try
-        {
-            await process.WaitForExitAsync(cts.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync();
-            Assert.Fail($"{info.FileName} {string.Join(' ', info.ArgumentList)} did not finish in {timeout}:\n{await stdout}\n{await stderr}");
-        }
-        return new CommandResult(process.ExitCode, await stdout, await stderr);
+        return ChildProcess.RunAsync(info, timeout, standardInput);
     }
 }
 

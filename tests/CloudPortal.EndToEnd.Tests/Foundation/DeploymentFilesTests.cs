@@ -129,17 +129,12 @@ public sealed partial class DeploymentFilesTests
         var info = new ProcessStartInfo(file, args)
         {
             WorkingDirectory = TestEnvironment.RepositoryRoot,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
         };
         // The operator's own settings must not change what the test reads.
         info.Environment.Remove("COMPOSE_FILE");
-        using var process = Process.Start(info)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var errors = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        Assert.True(process.ExitCode == 0, $"docker-compose config failed: {await errors}");
-        return await output;
+        var result = await ChildProcess.RunAsync(info, TimeSpan.FromSeconds(60));
+        Assert.True(result.ExitCode == 0, $"docker-compose config failed: {result.StandardError}");
+        return result.StandardOutput;
     }
 
     /// <summary>A setting named like a secret (<c>..__ClientSecret</c>, <c>POSTGRES_PASSWORD</c>), not one that says where secrets are (<c>SecretsDir</c>).</summary>

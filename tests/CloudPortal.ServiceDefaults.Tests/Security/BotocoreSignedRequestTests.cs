@@ -220,17 +220,9 @@ public sealed class BotocoreSignedRequestTests
             start.Environment["PYTHONIOENCODING"] = "utf-8";
             start.Environment["PYTHONDONTWRITEBYTECODE"] = "1";
 
-            using var process = Process.Start(start)!;
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            var stderr = process.StandardError.ReadToEndAsync();
-            process.StandardInput.Write(stdin);
-            process.StandardInput.Close();
-            if (!process.WaitForExit(TimeSpan.FromSeconds(60)))
-            {
-                process.Kill(entireProcessTree: true);
-                Assert.Fail($"{Python} {string.Join(' ', args)} did not finish within 60 s");
-            }
-            return (process.ExitCode, stdout.GetAwaiter().GetResult(), stderr.GetAwaiter().GetResult());
+            // Synchronous for its callers (a Lazy among them).
+            var result = ChildProcess.RunAsync(start, TimeSpan.FromSeconds(60), stdin).GetAwaiter().GetResult();
+            return (result.ExitCode, result.StandardOutput, result.StandardError);
         }
     }
 }
