@@ -5,9 +5,10 @@ namespace CloudPortal.ServiceDefaults.Persistence;
 
 /// <summary>
 /// Every <see cref="DateTime"/> CloudPortal stores is UTC. SQLite keeps them as text without a zone and hands them back
-/// with <see cref="DateTimeKind.Unspecified"/>, which JSON writes without the <c>Z</c> and <see cref="DateTime.ToUniversalTime"/>
-/// takes for local time; PostgreSQL's <c>timestamp with time zone</c> already answers UTC. One convention for every
-/// module's context marks what SQLite reads as UTC.
+/// with <see cref="DateTimeKind.Unspecified"/>, which <see cref="DateTime.ToUniversalTime"/> and conversions to
+/// <see cref="DateTimeOffset"/> take for local time (the JSON converter writes them right, code reading them need not);
+/// PostgreSQL's <c>timestamp with time zone</c> already answers UTC. One convention for every module's context marks
+/// what SQLite reads as UTC.
 /// </summary>
 public static class UtcDateTimes
 {
@@ -20,13 +21,13 @@ public static class UtcDateTimes
         if (context.Database.IsSqlite())
         {
             // Applies to DateTime? as well: EF uses a value type's converter for its nullable form.
-            conventions.Properties<DateTime>().HaveConversion<UtcDateTimeConverter>();
+            conventions.Properties<DateTime>().HaveConversion<UtcDateTimeValueConverter>();
         }
         return conventions;
     }
 }
 
 /// <summary>Writes UTC (a local time converted, an unspecified one taken as UTC) and reads back <see cref="DateTimeKind.Utc"/>.</summary>
-public sealed class UtcDateTimeConverter() : ValueConverter<DateTime, DateTime>(
+public sealed class UtcDateTimeValueConverter() : ValueConverter<DateTime, DateTime>(
     value => value.Kind == DateTimeKind.Local ? value.ToUniversalTime() : DateTime.SpecifyKind(value, DateTimeKind.Utc),
     value => DateTime.SpecifyKind(value, DateTimeKind.Utc));

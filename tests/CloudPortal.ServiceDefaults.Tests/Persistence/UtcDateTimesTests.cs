@@ -74,7 +74,7 @@ public sealed class UtcDateTimesTests : IDisposable
     [Fact]
     public void The_converter_writes_utc_whatever_kind_it_is_given_and_reads_utc()
     {
-        var converter = new UtcDateTimeConverter();
+        var converter = new UtcDateTimeValueConverter();
         var local = Noon.ToLocalTime();
         Assert.Equal(Noon, (DateTime)converter.ConvertToProvider(local)!);
         Assert.Equal(DateTimeKind.Utc, ((DateTime)converter.ConvertToProvider(DateTime.SpecifyKind(Noon, DateTimeKind.Unspecified))!).Kind);
@@ -90,7 +90,7 @@ public sealed class UtcDateTimesTests : IDisposable
         using var db = new StampsDbContext(options);
         Assert.Null(db.Model.FindEntityType(typeof(Stamp))!.FindProperty(nameof(Stamp.At))!.GetValueConverter());
         using var sqlite = Module();
-        Assert.IsType<UtcDateTimeConverter>(sqlite.Model.FindEntityType(typeof(Stamp))!.FindProperty(nameof(Stamp.Until))!.GetValueConverter());
+        Assert.IsType<UtcDateTimeValueConverter>(sqlite.Model.FindEntityType(typeof(Stamp))!.FindProperty(nameof(Stamp.Until))!.GetValueConverter());
     }
 
     private StampsDbContext Module() => new(new DbContextOptionsBuilder<StampsDbContext>().UseSqlite($"Data Source={_file};Pooling=False").Options);
