@@ -96,15 +96,15 @@ public sealed class AuthorizationMatrixTests
         var tenants = await Tenants.CreateAsync(cloud);
 
         using var reader = OidcClient.Api(cloud.IdentityUrl, tenants.Token("readerA"));
-        var seen = (await reader.GetFromJsonAsync<JsonElement[]>("identity/v1/projects"))!.Select(p => p.GetProperty("id").GetGuid()).ToList();
+        var seen = (await reader.GetFromJsonAsync<JsonElement>("identity/v1/projects")).GetProperty("projects").EnumerateArray().Select(p => p.GetProperty("id").GetGuid()).ToList();
         Assert.Equal([tenants.ProjectA], seen);
 
         using var other = OidcClient.Api(cloud.IdentityUrl, tenants.Token("memberB"));
-        var seenByB = (await other.GetFromJsonAsync<JsonElement[]>("identity/v1/projects"))!.Select(p => p.GetProperty("id").GetGuid()).ToList();
+        var seenByB = (await other.GetFromJsonAsync<JsonElement>("identity/v1/projects")).GetProperty("projects").EnumerateArray().Select(p => p.GetProperty("id").GetGuid()).ToList();
         Assert.Equal([tenants.ProjectB], seenByB);
 
         using var admin = OidcClient.Api(cloud.IdentityUrl, tenants.AdminToken);
-        var all = (await admin.GetFromJsonAsync<JsonElement[]>("identity/v1/projects"))!.Select(p => p.GetProperty("id").GetGuid()).ToList();
+        var all = (await admin.GetFromJsonAsync<JsonElement>("identity/v1/projects?limit=1000")).GetProperty("projects").EnumerateArray().Select(p => p.GetProperty("id").GetGuid()).ToList();
         Assert.Contains(tenants.ProjectA, all);
         Assert.Contains(tenants.ProjectB, all);
     }

@@ -18,7 +18,7 @@ public sealed class IdentityApiTests
         using var admin = OidcClient.Api(cloud.IdentityUrl, tenants.AdminToken);
         var a = tenants.ProjectA;
         var existingProject = (await admin.GetFromJsonAsync<JsonElement>($"identity/v1/projects/{a}")).GetProperty("name").GetString();
-        var usersBefore = (await admin.GetFromJsonAsync<JsonElement[]>("identity/v1/users"))!.Length;
+        var usersBefore = (await admin.GetFromJsonAsync<JsonElement>("identity/v1/users?limit=1000")).GetProperty("users").GetArrayLength();
 
         await ProblemAssert.ExpectAsync(admin.PostAsJsonAsync("identity/v1/projects", new { name = existingProject }), 409, "project_name_taken");
         await ProblemAssert.ExpectAsync(admin.PostAsJsonAsync("identity/v1/projects", new { name = "has spaces!" }), 400, "invalid_project_name");
@@ -39,9 +39,46 @@ public sealed class IdentityApiTests
         await ProblemAssert.ExpectAsync(admin.PutAsJsonAsync($"identity/v1/projects/{a}/quota/unicorns", new { limit = 1 }), 400, "unknown_quota_resource");
         await ProblemAssert.ExpectAsync(admin.PutAsJsonAsync($"identity/v1/projects/{Guid.NewGuid()}/quota/instances", new { limit = 1 }), 404, "project_not_found");
 
-        Assert.Equal(usersBefore, (await admin.GetFromJsonAsync<JsonElement[]>("identity/v1/users"))!.Length);
+        Assert.Equal(usersBefore, (await admin.GetFromJsonAsync<JsonElement>("identity/v1/users?limit=1000")).GetProperty("users").GetArrayLength());
         var quota = await admin.GetFromJsonAsync<JsonElement>($"identity/v1/projects/{a}/quota");
         Assert.All(quota.GetProperty("resources").EnumerateArray(), line => Assert.False(line.GetProperty("overridden").GetBoolean()));
+    }
+
+    [Fact]
+    public async Task Lists_answer_pages_that_follow_each_other_by_limit_and_marker()
+    {
+        await using var cloud = await TestCloud.StartAsync("all-in-one");
+        var tenants = await Tenants.CreateAsync(cloud);
+        using var admin = OidcClient.Api(cloud.IdentityUrl, tenants.AdminToken);
+
+        foreach (var (path, items, name) in new[]
+        {
+            ("identity/v1/users", "users", "userName"),
+            ("identity/v1/projects", "projects", "name"),
+            ($"identity/v1/projects/{tenants.ProjectA}/members", "members", "userName"),
+        })
+        {
+            var whole = (await admin.GetFromJsonAsync<JsonElement>($"{path}?limit=1000")).GetProperty(items).EnumerateArray()
+                .Select(i => i.GetProperty(name).GetString()).ToList();
+            Assert.True(whole.Count >= 2, $"{path} has too few items to page");
+            var paged = new List<string?>();
+            for (var next = $"{path}?limit=1"; next is not null;)
+            {
+                var page = await admin.GetFromJsonAsync<JsonElement>(next);
+                paged.AddRange(page.GetProperty(items).EnumerateArray().Select(i => i.GetProperty(name).GetString()));
+                next = page.GetProperty("next").GetString();
+                Assert.True(paged.Count <= whole.Count, $"{path} pages on past its end");
+            }
+            Assert.Equal(whole, paged);
+            await ProblemAssert.ExpectAsync(admin.GetAsync($"{path}?marker={Guid.NewGuid()}"), 400, "invalid_marker");
+            await ProblemAssert.ExpectAsync(admin.GetAsync($"{path}?limit=0"), 400, "invalid_limit");
+        }
+
+        var newest = (await admin.GetFromJsonAsync<JsonElement>("identity/v1/audit?limit=2")).GetProperty("events").EnumerateArray().Select(e => e.GetProperty("id").GetInt64()).ToList();
+        var first = await admin.GetFromJsonAsync<JsonElement>("identity/v1/audit?limit=1");
+        var second = await admin.GetFromJsonAsync<JsonElement>(first.GetProperty("next").GetString());
+        Assert.Equal(newest, [first.GetProperty("events")[0].GetProperty("id").GetInt64(), second.GetProperty("events")[0].GetProperty("id").GetInt64()]);
+        await ProblemAssert.ExpectAsync(admin.GetAsync("identity/v1/audit?limit=1001"), 400, "invalid_limit");
     }
 
     [Fact]
@@ -133,7 +170,7 @@ public sealed class IdentityApiTests
         Assert.Contains("locked", lockedPage, StringComparison.Ordinal);
 
         using var admin = OidcClient.Api(cloud.IdentityUrl, tenants.AdminToken);
-        var audit = (await admin.GetFromJsonAsync<JsonElement[]>("identity/v1/audit?limit=1000"))!;
+        var audit = (await admin.GetFromJsonAsync<JsonElement>("identity/v1/audit?limit=1000")).GetProperty("events").EnumerateArray().ToList();
         var mine = audit.Where(e => e.GetProperty("target").GetString() == userName).Select(e => e.GetProperty("action").GetString()).ToList();
         Assert.Equal(4, mine.Count(a => a == "signin.failed"));
         Assert.Contains("signin.locked_out", mine);
@@ -162,7 +199,7 @@ public sealed class IdentityApiTests
         Assert.Null((await cloud.Oidc.SignInRawAsync(userName, Tenants.Password)).Tokens);
         await cloud.Oidc.SignInAsync(userName, "a brand new passphrase");
         using var admin = OidcClient.Api(cloud.IdentityUrl, tenants.AdminToken);
-        var audit = (await admin.GetFromJsonAsync<JsonElement[]>("identity/v1/audit?action=password.changed"))!;
+        var audit = (await admin.GetFromJsonAsync<JsonElement>("identity/v1/audit?action=password.changed")).GetProperty("events").EnumerateArray().ToArray();
         Assert.Equal([false, false, true], audit.Reverse().Select(e => e.GetProperty("success").GetBoolean()));
     }
 
@@ -182,7 +219,7 @@ public sealed class IdentityApiTests
 
         Assert.Null((await cloud.Oidc.SignInRawAsync(reader, Tenants.Password)).Tokens);
         await cloud.Oidc.SignInAsync(reader, "a brand new passphrase");
-        var audit = (await admin.GetFromJsonAsync<JsonElement[]>("identity/v1/audit?action=password.reset"))!;
+        var audit = (await admin.GetFromJsonAsync<JsonElement>("identity/v1/audit?action=password.reset")).GetProperty("events").EnumerateArray().ToArray();
         Assert.Equal([false, true], audit.Reverse().Select(e => e.GetProperty("success").GetBoolean()));
     }
 

@@ -148,8 +148,8 @@ public sealed class VisibilityMatrixTests
         await ExpectProblem(owner.PutAsJsonAsync($"images/v2/images/{id}/members/{tenants.ProjectB}", new { status = "accepted" }), 403, "not_the_member");
         await ExpectProblem(other.PutAsJsonAsync($"images/v2/images/{id}/members/{tenants.ProjectB}", new { status = "maybe" }), 400, "invalid_member_status");
         (await other.PutAsJsonAsync($"images/v2/images/{id}/members/{tenants.ProjectB}", new { status = "accepted" })).EnsureSuccessStatusCode();
-        var members = await other.GetFromJsonAsync<JsonElement[]>($"images/v2/images/{id}/members");
-        Assert.Equal("accepted", Assert.Single(members!).GetProperty("status").GetString());
+        var members = await other.GetFromJsonAsync<JsonElement>($"images/v2/images/{id}/members");
+        Assert.Equal("accepted", Assert.Single(members.GetProperty("members").EnumerateArray()).GetProperty("status").GetString());
 
         await ExpectProblem(owner.DeleteAsync($"images/v2/images/{id}"), 409, "image_protected");
         await ExpectProblem(admin.DeleteAsync($"images/v2/images/{id}"), 409, "image_protected");

@@ -78,17 +78,29 @@ public sealed class HostsApiTests
         using var api = OidcClient.Api(cloud.SchedulerUrl, admin.AccessToken);
         await WaitForHostAsync(api, cloud.Node);
 
-        Assert.Equal(HttpStatusCode.Created, (await api.PostAsJsonAsync("scheduler/v1/aggregates", new { name = "ssd", metadata = new Dictionary<string, string> { ["disk"] = "ssd" } })).StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await api.PutAsync($"scheduler/v1/aggregates/ssd/hosts/{cloud.Node}", null)).StatusCode);
+        using (var created = await api.PostAsJsonAsync("scheduler/v1/aggregates", new { name = "ssd", metadata = new Dictionary<string, string> { ["disk"] = "ssd" } }))
+        {
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+            Assert.Equal("/scheduler/v1/aggregates/ssd", created.Headers.Location?.OriginalString);
+            Assert.Equal("ssd", (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("name").GetString());
+        }
+        using (var added = await api.PutAsync($"scheduler/v1/aggregates/ssd/hosts/{cloud.Node}", null))
+        {
+            Assert.Equal(HttpStatusCode.OK, added.StatusCode);
+            Assert.Equal([cloud.Node], (await added.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("hosts").EnumerateArray().Select(h => h.GetString()));
+        }
+        Assert.Equal("ssd", (await api.GetFromJsonAsync<JsonElement>("scheduler/v1/aggregates/ssd")).GetProperty("name").GetString());
         await ProblemAssert.ExpectAsync(api.PostAsJsonAsync("scheduler/v1/aggregates", new { name = "ssd" }), 409, "aggregate_conflict");
 
-        var aggregates = await api.GetFromJsonAsync<JsonElement[]>("scheduler/v1/aggregates");
-        var ssd = Assert.Single(aggregates!);
+        var aggregates = await api.GetFromJsonAsync<JsonElement>("scheduler/v1/aggregates");
+        Assert.Equal(JsonValueKind.Null, aggregates.GetProperty("next").ValueKind);
+        var ssd = Assert.Single(aggregates.GetProperty("aggregates").EnumerateArray());
         Assert.Equal("ssd", ssd.GetProperty("metadata").GetProperty("disk").GetString());
         Assert.Equal([cloud.Node], ssd.GetProperty("hosts").EnumerateArray().Select(h => h.GetString()));
 
-        Assert.Equal(HttpStatusCode.OK, (await api.DeleteAsync("scheduler/v1/aggregates/ssd")).StatusCode);
-        Assert.Empty((await api.GetFromJsonAsync<JsonElement[]>("scheduler/v1/aggregates"))!);
+        Assert.Equal(HttpStatusCode.NoContent, (await api.DeleteAsync("scheduler/v1/aggregates/ssd")).StatusCode);
+        Assert.Empty((await api.GetFromJsonAsync<JsonElement>("scheduler/v1/aggregates")).GetProperty("aggregates").EnumerateArray());
+        await ProblemAssert.ExpectAsync(api.GetAsync("scheduler/v1/aggregates/ssd"), 404, "aggregate_not_found");
     }
 
     private static async Task<JsonElement> WaitForHostAsync(HttpClient api, string node)
@@ -96,8 +108,8 @@ public sealed class HostsApiTests
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (true)
         {
-            var hosts = await api.GetFromJsonAsync<JsonElement[]>("scheduler/v1/hosts");
-            var host = hosts!.FirstOrDefault(h => h.GetProperty("host").GetString() == node);
+            var hosts = (await api.GetFromJsonAsync<JsonElement>("scheduler/v1/hosts?limit=1000")).GetProperty("hosts").EnumerateArray();
+            var host = hosts.FirstOrDefault(h => h.GetProperty("host").GetString() == node);
             if (host.ValueKind == JsonValueKind.Object)
                 return host;
             Assert.True(DateTime.UtcNow < deadline, $"{node} never reported");

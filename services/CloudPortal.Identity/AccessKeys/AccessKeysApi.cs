@@ -3,6 +3,7 @@ using CloudPortal.Identity.Audit;
 using CloudPortal.Identity.Data;
 using CloudPortal.Identity.Projects;
 using CloudPortal.ServiceDefaults.Errors;
+using CloudPortal.ServiceDefaults.Http;
 using CloudPortal.ServiceDefaults.OpenApi;
 using CloudPortal.ServiceDefaults.Security;
 using Microsoft.AspNetCore.Builder;
@@ -15,6 +16,8 @@ using Microsoft.EntityFrameworkCore;
 namespace CloudPortal.Identity.AccessKeys;
 
 public sealed record AccessKeyView(string AccessKeyId, Guid UserId, Guid ProjectId, DateTime CreatedAt, DateTime? LastUsedAt);
+
+public sealed record AccessKeyPage(IReadOnlyList<AccessKeyView> AccessKeys, string? Next);
 
 /// <summary>Returned by create only: the secret is never shown again.</summary>
 public sealed record CreatedAccessKey(string AccessKeyId, string SecretAccessKey, Guid UserId, Guid ProjectId, DateTime CreatedAt);
@@ -35,8 +38,9 @@ public static class AccessKeysApi
     {
         api.MapGet("/projects/{projectId:guid}/access-keys", List).RequireAuthorization(CloudPolicies.Reader)
             .WithSummary("List EC2 access keys in a project")
-            .WithDescription("Your own keys; a project admin sees every key in the project. Secrets are never listed.")
-            .Produces<IEnumerable<AccessKeyView>>();
+            .WithDescription("Your own keys; a project admin sees every key in the project. Secrets are never listed. " +
+                "By access key id; paging with `limit` and `marker` (an access key id).")
+            .Produces<AccessKeyPage>().ProducesProblems(400);
         // Creating or deleting a key is a change, which readers never make.
         api.MapPost("/projects/{projectId:guid}/access-keys", Create).RequireAuthorization(CloudPolicies.Member)
             .WithSummary("Create an EC2 access key for yourself in a project")
@@ -54,16 +58,17 @@ public static class AccessKeysApi
     public static IDataProtector Protector(IDataProtectionProvider provider) => provider.CreateProtector("CloudPortal.Identity.Ec2Secrets.v1");
 
     /// <summary>A user sees their own keys; a project admin sees every key in the project.</summary>
-    private static async Task<IResult> List(Guid projectId, HttpContext http, IdentityModuleDbContext db)
+    private static async Task<IResult> List(Guid projectId, HttpContext http, IdentityModuleDbContext db, int? limit, string? marker)
     {
         var caller = Caller.From(http);
         if (caller.UserId is not { } userId)
             return UserRequired();
         var seeAll = caller.Has(ProjectRole.Admin, projectId);
-        var keys = await db.AccessKeys.AsNoTracking()
+        var page = await db.AccessKeys.AsNoTracking()
             .Where(k => k.ProjectId == projectId && (seeAll || k.UserId == userId))
-            .OrderBy(k => k.AccessKeyId).ToListAsync(http.RequestAborted);
-        return TypedResults.Ok(keys.Select(k => new AccessKeyView(k.AccessKeyId, k.UserId, k.ProjectId, k.CreatedAt, k.LastUsedAt)));
+            .PageByAsync(k => k.AccessKeyId, marker is null ? null : k => k.AccessKeyId == marker, k => k.AccessKeyId, http.Request, limit, http.RequestAborted);
+        return page.Problem ?? (IResult)TypedResults.Ok(new AccessKeyPage(
+            page.Items.Select(k => new AccessKeyView(k.AccessKeyId, k.UserId, k.ProjectId, k.CreatedAt, k.LastUsedAt)).ToList(), page.Next));
     }
 
     private static async Task<IResult> Create(Guid projectId, HttpContext http, IdentityModuleDbContext db, IDataProtectionProvider protection, AuditLog audit, TimeProvider time)

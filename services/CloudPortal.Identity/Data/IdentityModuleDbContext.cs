@@ -39,6 +39,8 @@ public class IdentityModuleDbContext(DbContextOptions options) : IdentityUserCon
 
     public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
 
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder) => configurationBuilder.StoreDateTimesAsUtc(this);
+
     protected override void OnModelCreating(ModelBuilder builder)
     {
         base.OnModelCreating(builder);

@@ -2,6 +2,7 @@ using CloudPortal.Identity.Audit;
 using CloudPortal.Identity.Data;
 using CloudPortal.Identity.Users;
 using CloudPortal.ServiceDefaults.Errors;
+using CloudPortal.ServiceDefaults.Http;
 using CloudPortal.ServiceDefaults.OpenApi;
 using CloudPortal.ServiceDefaults.Security;
 using Microsoft.AspNetCore.Builder;
@@ -13,6 +14,8 @@ namespace CloudPortal.Identity.Projects;
 
 public sealed record MemberView(Guid UserId, string UserName, string Role);
 
+public sealed record MemberPage(IReadOnlyList<MemberView> Members, string? Next);
+
 public sealed record AssignRole(string? Role);
 
 /// <summary>Role assignments: readers may see who is in their project; project admins (and cloud admins) change it.</summary>
@@ -22,8 +25,9 @@ public static class MembersApi
     {
         api.MapGet("/projects/{projectId:guid}/members", List).RequireAuthorization(CloudPolicies.Reader)
             .WithSummary("List a project's members and their roles")
-            .Produces<IEnumerable<MemberView>>()
-            .ProducesProblems(404);
+            .WithDescription("By user name; paging with `limit` and `marker` (a user id).")
+            .Produces<MemberPage>()
+            .ProducesProblems(400, 404);
         api.MapPut("/projects/{projectId:guid}/members/{userId:guid}", Assign).RequireAuthorization(CloudPolicies.Admin)
             .WithSummary("Give a user a role in a project")
             .WithDescription("`role`: `reader`, `member` or `admin`; replaces the user's current role there. Takes effect in the user's next token.")
@@ -36,15 +40,16 @@ public static class MembersApi
         return api;
     }
 
-    private static async Task<IResult> List(Guid projectId, HttpContext http, IdentityModuleDbContext db)
+    private static async Task<IResult> List(Guid projectId, HttpContext http, IdentityModuleDbContext db, int? limit, Guid? marker)
     {
         if (!await db.Projects.AnyAsync(p => p.Id == projectId, http.RequestAborted))
             return ProjectsApi.NotFound(projectId);
-        var members = await db.RoleAssignments.AsNoTracking()
+        var page = await db.RoleAssignments.AsNoTracking()
             .Where(a => a.ProjectId == projectId)
-            .Join(db.Users, a => a.UserId, u => u.Id, (a, u) => new { u.Id, u.UserName, a.Role })
-            .OrderBy(m => m.UserName).ToListAsync(http.RequestAborted);
-        return TypedResults.Ok(members.Select(m => new MemberView(m.Id, m.UserName!, m.Role.ToString().ToLowerInvariant())));
+            .Join(db.Users, a => a.UserId, u => u.Id, (a, u) => new { u.Id, UserName = u.UserName!, a.Role })
+            .PageByAsync(m => m.UserName, marker is null ? null : m => m.Id == marker, m => m.Id.ToString(), http.Request, limit, http.RequestAborted);
+        return page.Problem ?? (IResult)TypedResults.Ok(new MemberPage(
+            page.Items.Select(m => new MemberView(m.Id, m.UserName, m.Role.ToString().ToLowerInvariant())).ToList(), page.Next));
     }
 
     private static async Task<IResult> Assign(Guid projectId, Guid userId, AssignRole body, HttpContext http, IdentityModuleDbContext db, AuditLog audit, TimeProvider time)

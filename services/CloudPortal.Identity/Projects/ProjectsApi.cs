@@ -3,6 +3,7 @@ using CloudPortal.Identity.Audit;
 using CloudPortal.Identity.Data;
 using CloudPortal.Identity.Users;
 using CloudPortal.ServiceDefaults.Errors;
+using CloudPortal.ServiceDefaults.Http;
 using CloudPortal.ServiceDefaults.OpenApi;
 using CloudPortal.ServiceDefaults.Security;
 using Microsoft.AspNetCore.Builder;
@@ -14,6 +15,8 @@ namespace CloudPortal.Identity.Projects;
 
 public sealed record ProjectView(Guid Id, string Name, string? Description, bool Enabled, DateTime CreatedAt, string? Role);
 
+public sealed record ProjectPage(IReadOnlyList<ProjectView> Projects, string? Next);
+
 public sealed record CreateProject(string? Name, string? Description);
 
 public sealed record UpdateProject(string? Description, bool? Enabled);
@@ -24,8 +27,9 @@ public static partial class ProjectsApi
     {
         api.MapGet("/projects", List)
             .WithSummary("List projects")
-            .WithDescription("A cloud admin sees every project; anyone else the projects they hold a role in, with that `role`.")
-            .Produces<IEnumerable<ProjectView>>();
+            .WithDescription("A cloud admin sees every project; anyone else the projects they hold a role in, with that `role`. " +
+                "By name; paging with `limit` and `marker` (a project id).")
+            .Produces<ProjectPage>().ProducesProblems(400);
         api.MapPost("/projects", Create).RequireAuthorization(CloudPolicies.CloudAdmin)
             .WithSummary("Create a project")
             .WithDescription("`name`: 1-64 of `A-Za-z0-9._-`, starting with a letter or digit, unique.")
@@ -49,14 +53,14 @@ public static partial class ProjectsApi
     }
 
     /// <summary>A cloud admin sees every project; anyone else the projects they hold a role in.</summary>
-    private static async Task<IResult> List(HttpContext http, IdentityModuleDbContext db)
+    private static async Task<IResult> List(HttpContext http, IdentityModuleDbContext db, int? limit, Guid? marker)
     {
         var caller = Caller.From(http);
         var mine = caller.Projects.ToList();
-        var projects = await db.Projects.AsNoTracking()
+        var page = await db.Projects.AsNoTracking()
             .Where(p => caller.IsCloudAdmin || mine.Contains(p.Id))
-            .OrderBy(p => p.Name).ToListAsync(http.RequestAborted);
-        return TypedResults.Ok(projects.Select(p => View(p, caller)));
+            .PageByAsync(p => p.Name, marker is null ? null : p => p.Id == marker, p => p.Id.ToString(), http.Request, limit, http.RequestAborted);
+        return page.Problem ?? (IResult)TypedResults.Ok(new ProjectPage(page.Items.Select(p => View(p, caller)).ToList(), page.Next));
     }
 
     private static async Task<IResult> Create(CreateProject body, HttpContext http, IdentityModuleDbContext db, AuditLog audit, TimeProvider time)

@@ -1,6 +1,7 @@
 using CloudPortal.Identity.Audit;
 using CloudPortal.Identity.Data;
 using CloudPortal.ServiceDefaults.Errors;
+using CloudPortal.ServiceDefaults.Http;
 using CloudPortal.ServiceDefaults.OpenApi;
 using CloudPortal.ServiceDefaults.Security;
 using Microsoft.AspNetCore.Builder;
@@ -13,6 +14,8 @@ using Microsoft.EntityFrameworkCore;
 namespace CloudPortal.Identity.Users;
 
 public sealed record UserView(Guid Id, string UserName, string? Email, string? DisplayName, bool CloudAdmin, bool LockedOut, DateTime CreatedAt);
+
+public sealed record UserPage(IReadOnlyList<UserView> Users, string? Next);
 
 public sealed record MyProject(Guid Id, string Name, string Role);
 
@@ -30,7 +33,8 @@ public static class UsersApi
     {
         api.MapGet("/users", List).RequireAuthorization(CloudPolicies.CloudAdmin)
             .WithSummary("List users")
-            .Produces<IEnumerable<UserView>>();
+            .WithDescription("By user name; paging with `limit` and `marker` (a user id).")
+            .Produces<UserPage>().ProducesProblems(400);
         api.MapPost("/users", Create).RequireAuthorization(CloudPolicies.CloudAdmin)
             .WithSummary("Create a user")
             .WithDescription("Passwords: at least 12 characters, 5 distinct, not containing the user name.")
@@ -73,10 +77,11 @@ public static class UsersApi
         return api;
     }
 
-    private static async Task<IResult> List(HttpContext http, IdentityModuleDbContext db)
+    private static async Task<IResult> List(HttpContext http, IdentityModuleDbContext db, int? limit, Guid? marker)
     {
-        var users = await db.Users.AsNoTracking().OrderBy(u => u.UserName).ToListAsync(http.RequestAborted);
-        return TypedResults.Ok(users.Select(View));
+        var page = await db.Users.AsNoTracking()
+            .PageByAsync(u => u.UserName!, marker is null ? null : u => u.Id == marker, u => u.Id.ToString(), http.Request, limit, http.RequestAborted);
+        return page.Problem ?? (IResult)TypedResults.Ok(new UserPage(page.Items.Select(View).ToList(), page.Next));
     }
 
     private static async Task<IResult> Create(CreateUser body, HttpContext http, UserManager<CloudUser> users, IdentityModuleDbContext db, AuditLog audit, TimeProvider time)

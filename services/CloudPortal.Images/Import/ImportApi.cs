@@ -14,6 +14,9 @@ namespace CloudPortal.Images.Import;
 
 public sealed record ImportImage(string? Url);
 
+/// <summary>The allow-list: the entries from configuration first, then those added here.</summary>
+public sealed record AllowedHostList(IReadOnlyList<string> Hosts);
+
 /// <summary>URL import (a background job) and the admin's allow-list of internal hosts imports may reach.</summary>
 public static class ImportApi
 {
@@ -29,7 +32,7 @@ public static class ImportApi
         api.MapGet("/import-allowed-hosts", ListAllowed).RequireAuthorization(CloudPolicies.CloudAdmin)
             .WithSummary("List the internal hosts URL imports may reach")
             .WithDescription("Entries from configuration and from this API: host names, IP addresses and CIDR ranges.")
-            .Produces<IReadOnlyList<string>>();
+            .Produces<AllowedHostList>();
         api.MapPut("/import-allowed-hosts/{host}", Allow).RequireAuthorization(CloudPolicies.CloudAdmin)
             .WithSummary("Allow URL imports to reach an internal host")
             .WithDescription("A host name, an IP address or a CIDR range (URL-encode the `/`). Idempotent.")
@@ -92,7 +95,7 @@ public static class ImportApi
     }
 
     private static async Task<IResult> ListAllowed(ImportGuard guard, HttpContext http) =>
-        TypedResults.Ok(await guard.AllowListAsync(http.RequestAborted));
+        TypedResults.Ok(new AllowedHostList(await guard.AllowListAsync(http.RequestAborted)));
 
     private static async Task<IResult> Allow(string host, HttpContext http, ImagesDbContext db, TimeProvider time)
     {

@@ -1,6 +1,7 @@
 using CloudPortal.Images.Catalog;
 using CloudPortal.Images.Data;
 using CloudPortal.ServiceDefaults.Errors;
+using CloudPortal.ServiceDefaults.Http;
 using CloudPortal.ServiceDefaults.OpenApi;
 using CloudPortal.ServiceDefaults.Security;
 using Microsoft.AspNetCore.Builder;
@@ -17,6 +18,8 @@ public sealed record SetMemberStatus(string? Status);
 
 public sealed record MemberView(Guid ImageId, Guid Member, string Status, DateTime CreatedAt, DateTime UpdatedAt);
 
+public sealed record MemberPage(IReadOnlyList<MemberView> Members, string? Next);
+
 /// <summary>
 /// Sharing (Glance's image members): the owner adds projects to a shared image; each member project accepts
 /// or rejects it. Only an accepted member lists and uses the image.
@@ -27,8 +30,9 @@ public static class MembersApi
     {
         api.MapGet("/images/{imageId:guid}/members", List)
             .WithSummary("List an image's member projects")
-            .WithDescription("The owner sees every member; a member project sees its own membership only.")
-            .Produces<IEnumerable<MemberView>>()
+            .WithDescription("The owner sees every member; a member project sees its own membership only. Oldest first; " +
+                "paging with `limit` and `marker` (a member project id).")
+            .Produces<MemberPage>()
             .ProducesProblems(400, 403, 404);
         api.MapPost("/images/{imageId:guid}/members", Add)
             .WithSummary("Share an image with a project")
@@ -53,7 +57,7 @@ public static class MembersApi
     }
 
     /// <summary>The owner sees every member; a member project sees its own membership only.</summary>
-    private static async Task<IResult> List(Guid imageId, HttpContext http, ImagesDbContext db)
+    private static async Task<IResult> List(Guid imageId, HttpContext http, ImagesDbContext db, int? limit, Guid? marker)
     {
         var (image, caller, project, problem) = await FindAsync(imageId, http, db);
         if (problem is not null)
@@ -61,8 +65,11 @@ public static class MembersApi
         var all = caller.IsCloudAdmin || project == image!.OwnerProjectId;
         var members = await db.ImageMembers.AsNoTracking()
             .Where(m => m.ImageId == imageId && (all || m.ProjectId == project))
-            .OrderBy(m => m.CreatedAt).ToListAsync(http.RequestAborted);
-        return TypedResults.Ok(members.Select(View));
+            .ToListAsync(http.RequestAborted);
+        // An image's members are few enough to order here, where ties order by project id the same on every provider.
+        var page = Paging.PageOf(members.OrderBy(m => m.CreatedAt).ThenBy(m => m.ProjectId).Select(View), m => m.Member.ToString(), marker?.ToString(),
+            http.Request, limit);
+        return page.Problem ?? (IResult)TypedResults.Ok(new MemberPage(page.Items, page.Next));
     }
 
     private static async Task<IResult> Add(Guid imageId, AddMember body, HttpContext http, ImagesDbContext db, TimeProvider time)

@@ -2,15 +2,19 @@ using CloudPortal.Scheduler.Aggregates;
 using CloudPortal.Scheduler.Data;
 using CloudPortal.Scheduler.Placement;
 using CloudPortal.ServiceDefaults.Errors;
+using CloudPortal.ServiceDefaults.Http;
 using CloudPortal.ServiceDefaults.OpenApi;
 using CloudPortal.ServiceDefaults.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace CloudPortal.Scheduler.Hosts;
+
+public sealed record HostPage(IReadOnlyList<HostSummary> Hosts, string? Next);
 
 public sealed record HostDetail(HostSummary Host, IReadOnlyList<AllocationSummary> Allocations);
 
@@ -22,6 +26,8 @@ public sealed record ChangeHost(
     int? ReservedVCpus, long? ReservedMemoryMb, long? ReservedDiskGb, string? AvailabilityZone);
 
 public sealed record AggregateView(string Name, IReadOnlyDictionary<string, string> Metadata, IReadOnlyList<string> Hosts);
+
+public sealed record AggregatePage(IReadOnlyList<AggregateView> Aggregates, string? Next);
 
 public sealed record CreateAggregate(string? Name, Dictionary<string, string>? Metadata);
 
@@ -37,8 +43,9 @@ public static class HostsApi
         api.MapGet("/hosts", List).RequireAuthorization(CloudPolicies.CloudAdminOrService)
             .WithSummary("List compute hosts")
             .WithDescription("Every host that has reported: up or down, enabled or disabled, zone, hypervisor, inventories with " +
-                "allocation ratios and reserved amounts, usage, instance count and last heartbeat.")
-            .Produces<IReadOnlyList<HostSummary>>();
+                "allocation ratios and reserved amounts, usage, instance count and last heartbeat. By name; paging with `limit` and " +
+                "`marker` (a host name).")
+            .Produces<HostPage>().ProducesProblems(400);
         api.MapGet("/hosts/{host}", Get).RequireAuthorization(CloudPolicies.CloudAdminOrService)
             .WithSummary("Show a host with its allocations")
             .Produces<HostDetail>()
@@ -65,47 +72,59 @@ public static class HostsApi
         api.MapGet("/aggregates", ListAggregates).RequireAuthorization(CloudPolicies.CloudAdminOrService)
             .WithTags("Aggregates")
             .WithSummary("List host aggregates")
-            .Produces<IEnumerable<AggregateView>>();
+            .WithDescription("By name; paging with `limit` and `marker` (an aggregate name).")
+            .Produces<AggregatePage>().ProducesProblems(400);
+        api.MapGet("/aggregates/{name}", GetAggregate).RequireAuthorization(CloudPolicies.CloudAdminOrService)
+            .WithTags("Aggregates")
+            .WithSummary("Show a host aggregate")
+            .Produces<AggregateView>()
+            .ProducesProblems(404);
         api.MapPost("/aggregates", CreateAggregateAsync).RequireAuthorization(CloudPolicies.CloudAdmin)
             .WithTags("Aggregates")
             .WithSummary("Create a host aggregate")
-            .WithDescription("Answers every aggregate, the new one included.")
-            .Produces<IReadOnlyList<AggregateView>>(StatusCodes.Status201Created)
+            .Produces<AggregateView>(StatusCodes.Status201Created)
             .ProducesProblems(400, 409);
         api.MapPut("/aggregates/{name}/metadata", (string name, Dictionary<string, string?> changes, HttpContext http, SchedulerDbContext db) =>
-            AggregateChangeAsync(http, db, () => AggregateAdministration.SetMetadataAsync(db, name, changes, http.RequestAborted)))
+            AggregateChangeAsync(name, http, db, () => AggregateAdministration.SetMetadataAsync(db, name, changes, http.RequestAborted)))
             .RequireAuthorization(CloudPolicies.CloudAdmin)
             .WithTags("Aggregates")
             .WithSummary("Set or remove an aggregate's metadata keys")
-            .WithDescription("The body maps keys to values; a null value removes the key. Answers every aggregate.")
-            .Produces<IReadOnlyList<AggregateView>>()
+            .WithDescription("The body maps keys to values; a null value removes the key. Answers the aggregate.")
+            .Produces<AggregateView>()
             .ProducesProblems(400, 404, 409);
         api.MapPut("/aggregates/{name}/hosts/{host}", (string name, string host, HttpContext http, SchedulerDbContext db) =>
-            AggregateChangeAsync(http, db, () => AggregateAdministration.AddHostAsync(db, name, host, http.RequestAborted)))
+            AggregateChangeAsync(name, http, db, () => AggregateAdministration.AddHostAsync(db, name, host, http.RequestAborted)))
             .RequireAuthorization(CloudPolicies.CloudAdmin)
             .WithTags("Aggregates")
             .WithSummary("Add a host to an aggregate")
-            .Produces<IReadOnlyList<AggregateView>>()
+            .WithDescription("Answers the aggregate.")
+            .Produces<AggregateView>()
             .ProducesProblems(400, 404, 409);
         api.MapDelete("/aggregates/{name}/hosts/{host}", (string name, string host, HttpContext http, SchedulerDbContext db) =>
-            AggregateChangeAsync(http, db, () => AggregateAdministration.RemoveHostAsync(db, name, host, http.RequestAborted)))
+            AggregateChangeAsync(name, http, db, () => AggregateAdministration.RemoveHostAsync(db, name, host, http.RequestAborted)))
             .RequireAuthorization(CloudPolicies.CloudAdmin)
             .WithTags("Aggregates")
             .WithSummary("Remove a host from an aggregate")
-            .Produces<IReadOnlyList<AggregateView>>()
+            .WithDescription("Answers the aggregate.")
+            .Produces<AggregateView>()
             .ProducesProblems(400, 404, 409);
         api.MapDelete("/aggregates/{name}", (string name, HttpContext http, SchedulerDbContext db) =>
-            AggregateChangeAsync(http, db, () => AggregateAdministration.DeleteAsync(db, name, http.RequestAborted)))
+            AggregateChangeAsync(name, http, db, () => AggregateAdministration.DeleteAsync(db, name, http.RequestAborted), deleted: true))
             .RequireAuthorization(CloudPolicies.CloudAdmin)
             .WithTags("Aggregates")
             .WithSummary("Delete an aggregate")
-            .Produces<IReadOnlyList<AggregateView>>()
+            .Produces(StatusCodes.Status204NoContent)
             .ProducesProblems(400, 404, 409);
         return api;
     }
 
-    private static async Task<IResult> List(HttpContext http, SchedulerDbContext db, IOptions<SchedulerOptions> options, TimeProvider time) =>
-        TypedResults.Ok(await HostList.ListAsync(db, time.GetUtcNow().UtcDateTime, options.Value.NodeDownAfter, http.RequestAborted));
+    private static async Task<IResult> List(HttpContext http, SchedulerDbContext db, IOptions<SchedulerOptions> options, TimeProvider time, int? limit, string? marker)
+    {
+        var page = await db.ComputeNodes.AsNoTracking()
+            .PageByAsync(n => n.Host, marker is null ? null : n => n.Host == marker, n => n.Host, http.Request, limit, http.RequestAborted);
+        var now = time.GetUtcNow().UtcDateTime;
+        return page.Problem ?? (IResult)TypedResults.Ok(new HostPage(page.Items.Select(n => HostList.Summarise(n, now, options.Value.NodeDownAfter)).ToList(), page.Next));
+    }
 
     private static async Task<IResult> Get(string host, HttpContext http, SchedulerDbContext db, IOptions<SchedulerOptions> options, TimeProvider time)
     {
@@ -146,20 +165,32 @@ public static class HostsApi
         return await Get(host, http, db, options, time);
     }
 
-    private static async Task<IResult> ListAggregates(HttpContext http, SchedulerDbContext db) =>
-        TypedResults.Ok((await AggregateAdministration.ListAsync(db, http.RequestAborted)).Select(View));
+    /// <summary>Aggregates are few: paged over the list the Scheduler reads whole anyway.</summary>
+    private static async Task<IResult> ListAggregates(HttpContext http, SchedulerDbContext db, int? limit, string? marker)
+    {
+        var page = Paging.PageOf((await AggregateAdministration.ListAsync(db, http.RequestAborted)).Select(View), a => a.Name, marker, http.Request, limit);
+        return page.Problem ?? (IResult)TypedResults.Ok(new AggregatePage(page.Items, page.Next));
+    }
+
+    private static async Task<IResult> GetAggregate(string name, HttpContext http, SchedulerDbContext db) =>
+        await FindAggregateAsync(db, name, http.RequestAborted) is { } aggregate ? TypedResults.Ok(View(aggregate)) : AggregateNotFound(name);
+
+    private static async Task<Aggregate?> FindAggregateAsync(SchedulerDbContext db, string name, CancellationToken cancellationToken) =>
+        await db.Aggregates.AsNoTracking().Include(a => a.Hosts).SingleOrDefaultAsync(a => a.Name == name, cancellationToken);
 
     private static async Task<IResult> CreateAggregateAsync(CreateAggregate body, HttpContext http, SchedulerDbContext db, TimeProvider time)
     {
         if (string.IsNullOrWhiteSpace(body.Name))
             return Problems.BadRequest("invalid_aggregate", "Invalid aggregate", "An aggregate needs a name.");
-        return await AggregateChangeAsync(http, db, async () =>
+        var name = body.Name.Trim();
+        return await AggregateChangeAsync(name, http, db, async () =>
         {
-            await AggregateAdministration.CreateAsync(db, body.Name.Trim(), body.Metadata, time.GetUtcNow().UtcDateTime, http.RequestAborted);
+            await AggregateAdministration.CreateAsync(db, name, body.Metadata, time.GetUtcNow().UtcDateTime, http.RequestAborted);
         }, created: true);
     }
 
-    private static async Task<IResult> AggregateChangeAsync(HttpContext http, SchedulerDbContext db, Func<Task> change, bool created = false)
+    /// <summary>Runs a change to aggregate <paramref name="name"/> and answers it as it is now (nothing once deleted).</summary>
+    private static async Task<IResult> AggregateChangeAsync(string name, HttpContext http, SchedulerDbContext db, Func<Task> change, bool created = false, bool deleted = false)
     {
         try
         {
@@ -171,7 +202,7 @@ public static class HostsApi
         }
         catch (InvalidOperationException ex) when (ex.Message.StartsWith("no aggregate", StringComparison.Ordinal))
         {
-            return Problems.NotFound("aggregate_not_found", "Aggregate not found", ex.Message);
+            return AggregateNotFound(name, ex.Message);
         }
         catch (InvalidOperationException ex)
         {
@@ -182,11 +213,17 @@ public static class HostsApi
             return Problems.BadRequest("invalid_aggregate", "Invalid aggregate", ex.Message);
         }
         http.RequestServices.GetRequiredService<HostStateCache>().Invalidate();
-        var all = (await AggregateAdministration.ListAsync(db, http.RequestAborted)).Select(View).ToList();
-        return created ? TypedResults.Created("/scheduler/v1/aggregates", all) : TypedResults.Ok(all);
+        if (deleted)
+            return TypedResults.NoContent();
+        if (await FindAggregateAsync(db, name, http.RequestAborted) is not { } aggregate)
+            return AggregateNotFound(name);
+        return created ? TypedResults.Created($"/scheduler/v1/aggregates/{Uri.EscapeDataString(name)}", View(aggregate)) : TypedResults.Ok(View(aggregate));
     }
 
     private static AggregateView View(Aggregate a) => new(a.Name, a.Metadata, a.Hosts.Select(h => h.Host).Order().ToList());
+
+    private static IResult AggregateNotFound(string name, string? detail = null) =>
+        Problems.NotFound("aggregate_not_found", "Aggregate not found", detail ?? $"No host aggregate named '{name}'.");
 
     private static IResult HostNotFound(string host) =>
         Problems.NotFound("host_not_found", "Host not found", $"No compute host named '{host}' has reported to the scheduler.");

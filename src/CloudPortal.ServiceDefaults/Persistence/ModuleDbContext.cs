@@ -23,6 +23,8 @@ public abstract class ModuleDbContext(DbContextOptions options) : DbContext(opti
     public DbSet<InboxMessage> Inbox => Set<InboxMessage>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) => modelBuilder.MapOutboxAndInbox();
+
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder) => configurationBuilder.StoreDateTimesAsUtc(this);
 }
 
 public static class OutboxModel

@@ -163,6 +163,60 @@ public sealed partial class OpenApiDocumentTests(AllInOneWithRoutes cloud) : ICl
             Assert.False(HeaderParameters(operation).Contains("CloudPortal-Project"), $"identity {method} {path} names the project in its route or acts in none");
     }
 
+    /// <summary>
+    /// Every REST answer is an object, lists as <c>{"items-name": [...], "next": ...}</c>: a bare array leaves no room for a
+    /// next link or anything else a list grows later. A list with a next link takes <c>limit</c> and <c>marker</c>.
+    /// </summary>
+    [Fact]
+    public async Task No_operation_answers_a_bare_array_and_every_paged_list_takes_limit_and_marker()
+    {
+        var failures = new List<string>();
+        var lists = 0;
+        foreach (var module in cloud.Routes.GetProperty("documents").EnumerateArray().Select(d => d.GetProperty("module").GetString()!).Distinct())
+        {
+            var document = await cloud.DocumentAsync(module);
+            var schemas = document.GetProperty("components").GetProperty("schemas");
+            foreach (var (method, path, operation) in Operations(document))
+            {
+                foreach (var response in operation.GetProperty("responses").EnumerateObject().Where(r => r.Name.StartsWith('2')))
+                {
+                    if (!response.Value.TryGetProperty("content", out var content) || !content.TryGetProperty("application/json", out var json))
+                        continue;
+                    var schema = Resolve(schemas, json.GetProperty("schema"));
+                    if (Types(schema).Contains("array"))
+                    {
+                        failures.Add($"{module}: {method} {path} answers {response.Name} with a bare array");
+                        continue;
+                    }
+                    if (method != "GET" || !schema.TryGetProperty("properties", out var properties) || !properties.TryGetProperty("next", out _))
+                        continue;
+                    lists++;
+                    var query = operation.TryGetProperty("parameters", out var parameters)
+                        ? parameters.EnumerateArray().Where(p => p.GetProperty("in").GetString() == "query").Select(p => p.GetProperty("name").GetString()).ToList()
+                        : [];
+                    if (!query.Contains("limit") || !query.Contains("marker"))
+                        failures.Add($"{module}: {method} {path} answers a next link but takes no limit and marker");
+                    if (!properties.EnumerateObject().Any(p => p.Name != "next" && Types(Resolve(schemas, p.Value)).Contains("array")))
+                        failures.Add($"{module}: {method} {path} answers a next link but no list beside it");
+                }
+            }
+        }
+        Assert.True(failures.Count == 0, string.Join('\n', failures));
+        // The paged lists of Identity, the Scheduler and Images at least (projects, users, members, access keys, audit, hosts, ...).
+        Assert.True(lists >= 10, $"only {lists} paged lists found: the check above saw too little");
+    }
+
+    private static JsonElement Resolve(JsonElement schemas, JsonElement schema) =>
+        schema.TryGetProperty("$ref", out var reference) && reference.GetString() is { } name && name.StartsWith("#/components/schemas/", StringComparison.Ordinal)
+            ? schemas.GetProperty(name["#/components/schemas/".Length..])
+            : schema;
+
+    /// <summary>OpenAPI 3.1 gives a type as a string or, for a nullable one, as a list of strings.</summary>
+    private static List<string?> Types(JsonElement schema) =>
+        !schema.TryGetProperty("type", out var type) ? []
+        : type.ValueKind == JsonValueKind.Array ? type.EnumerateArray().Select(t => t.GetString()).ToList()
+        : [type.GetString()];
+
     [Fact]
     public async Task A_module_without_a_REST_API_has_no_document()
     {

@@ -229,32 +229,32 @@ public sealed class AdminController : PortalController
     public async Task<IActionResult> Audit(string? action, Guid? projectId, CancellationToken cancellationToken)
     {
         var query = $"identity/v1/audit?limit=200{(string.IsNullOrWhiteSpace(action) ? "" : $"&action={Uri.EscapeDataString(action)}")}{(projectId is null ? "" : $"&projectId={projectId}")}";
-        return View(new AuditModel(await Api.GetAsync<List<AuditView>>("identity", query, cancellationToken), action, projectId));
+        return View(new AuditModel((await Api.GetAsync<AuditPage>("identity", query, cancellationToken)).Events, action, projectId));
     }
 
     private async Task<ProjectsModel> ProjectsModelAsync(string? error, CancellationToken cancellationToken) =>
-        new(await Api.GetAsync<List<ProjectView>>("identity", "identity/v1/projects", cancellationToken), error);
+        new((await Api.GetAsync<ProjectPage>("identity", "identity/v1/projects?limit=1000", cancellationToken)).Projects, error);
 
     private async Task<ProjectModel?> ProjectModelAsync(Guid id, string? error, CancellationToken cancellationToken)
     {
         var project = await Api.FindAsync<ProjectView>("identity", $"identity/v1/projects/{id}", cancellationToken);
         if (project is null)
             return null;
-        var members = Api.GetAsync<List<MemberView>>("identity", $"identity/v1/projects/{id}/members", cancellationToken);
-        var users = Api.GetAsync<List<UserView>>("identity", "identity/v1/users", cancellationToken);
+        var members = Api.GetAsync<MemberPage>("identity", $"identity/v1/projects/{id}/members?limit=1000", cancellationToken);
+        var users = Api.GetAsync<UserPage>("identity", "identity/v1/users?limit=1000", cancellationToken);
         var quota = Api.GetAsync<ProjectQuota>("identity", $"identity/v1/projects/{id}/quota", cancellationToken);
         await Task.WhenAll(members, users, quota);
-        return new ProjectModel(project, members.Result, users.Result, quota.Result, error);
+        return new ProjectModel(project, members.Result.Members, users.Result.Users, quota.Result, error);
     }
 
     private async Task<UsersModel> UsersModelAsync(string? error, CancellationToken cancellationToken) =>
-        new(await Api.GetAsync<List<UserView>>("identity", "identity/v1/users", cancellationToken), error);
+        new((await Api.GetAsync<UserPage>("identity", "identity/v1/users?limit=1000", cancellationToken)).Users, error);
 
     private async Task<FlavorsModel> FlavorsModelAsync(string? error, CancellationToken cancellationToken) =>
         new((await Api.GetAsync<FlavorPage>("compute", "compute/v1/flavors?limit=1000", cancellationToken)).Flavors, error);
 
     private async Task<HostsModel> HostsModelAsync(string? error, CancellationToken cancellationToken) =>
-        new(await Api.GetAsync<List<HostSummary>>("scheduler", "scheduler/v1/hosts", cancellationToken), error);
+        new((await Api.GetAsync<HostPage>("scheduler", "scheduler/v1/hosts?limit=1000", cancellationToken)).Hosts, error);
 
     // A new project or a deleted one changes the admin's own list of projects in the header.
     private void Forget() => HttpContext.RequestServices.GetRequiredService<MeDirectory>().Forget();

@@ -120,8 +120,7 @@ public sealed class ImagesController : PortalController
         {
             try
             {
-                // Images answers this list as a bare array (the one list that does; noted for the API-shape hardening).
-                members = await Api.GetAsync<List<MemberView>>("images", $"images/v2/images/{id}/members", cancellationToken);
+                members = (await Api.GetAsync<MemberPage>("images", $"images/v2/images/{id}/members?limit=1000", cancellationToken)).Members;
                 mine = owned ? null : members.FirstOrDefault(m => m.Member == Projects.CurrentId);
             }
             catch (ApiException refusal) when (refusal.Status is 403 or 404)
