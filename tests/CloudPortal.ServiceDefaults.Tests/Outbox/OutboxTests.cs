@@ -97,7 +97,10 @@ public sealed class OutboxTests : IDisposable
         }
 
         Assert.Equal(1, await host.QueryAsync(db => db.Outbox.CountAsync()));
-        await Task.Delay(TimeSpan.FromSeconds(2));
+        // The relay publishes rows in order: once a later change's event has arrived, a row of the rolled-back change,
+        // had it been stored, would have arrived before it.
+        var later = await host.AddNoteAsync("after the rollback");
+        await host.Deliveries.WaitForAsync(later, 1, TimeSpan.FromSeconds(30));
         Assert.Equal(1, host.Deliveries.Count(noteId));
     }
 
