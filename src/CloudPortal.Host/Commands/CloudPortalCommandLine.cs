@@ -94,8 +94,9 @@ internal static class CloudPortalCommandLine
 
         var nodeName = new Argument<string>("host") { Description = "The compute node's name, as its agent's --host gives it" };
         var rotate = new Option<bool>("--rotate") { Description = "The node is registered already: give it a new password (the old one stops working)" };
-        var nodeRegister = new Command("node-register", "Give a compute node its own RabbitMQ user, allowed its own queue and its reports only; prints the node's bus setting once") { nodeName, rotate };
-        nodeRegister.SetAction((result, ct) => run(token => NodeCommands.RegisterAsync(Settings(result), result.GetValue(nodeName)!, result.GetValue(rotate), Console.Out, token), ct));
+        var busFile = new Option<string?>("--bus-file") { Description = "Write the node's bus URI to this file (mode 0600, e.g. a volume its agent mounts as a secret) instead of printing it" };
+        var nodeRegister = new Command("node-register", "Give a compute node its own RabbitMQ user, allowed its own queue and its reports only; prints the node's bus setting once") { nodeName, rotate, busFile };
+        nodeRegister.SetAction((result, ct) => run(token => NodeCommands.RegisterAsync(Settings(result), result.GetValue(nodeName)!, result.GetValue(rotate), result.GetValue(busFile), Console.Out, token), ct));
         var nodeUnregister = new Command("node-unregister", "Delete a compute node's RabbitMQ user: the node is cut off at once") { nodeName };
         nodeUnregister.SetAction((result, ct) => run(token => NodeCommands.UnregisterAsync(Settings(result), result.GetValue(nodeName)!, Console.Out, token), ct));
 

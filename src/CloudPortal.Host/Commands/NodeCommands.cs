@@ -15,7 +15,8 @@ namespace CloudPortal.Host.Commands;
 /// </summary>
 internal static class NodeCommands
 {
-    public static async Task RegisterAsync(HostSettings settings, string host, bool rotate, TextWriter output, CancellationToken cancellationToken)
+    /// <param name="busFile">Where to write the node's bus URI (mode 0600, for a secret mount) instead of printing it.</param>
+    public static async Task RegisterAsync(HostSettings settings, string host, bool rotate, string? busFile, TextWriter output, CancellationToken cancellationToken)
     {
         var (bus, api) = Connect(settings);
         using var _ = api;
@@ -38,6 +39,15 @@ internal static class NodeCommands
 
         var node = new UriBuilder(bus) { UserName = Uri.EscapeDataString(user), Password = Uri.EscapeDataString(password) }.Uri;
         await output.WriteLineAsync($"{(exists ? "new password for" : "registered")} node {host}: RabbitMQ user {user} in virtual host {virtualHost}");
+        if (busFile is not null)
+        {
+            await File.WriteAllTextAsync(busFile, "", cancellationToken);
+            if (!OperatingSystem.IsWindows())
+                File.SetUnixFileMode(busFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            await File.WriteAllTextAsync(busFile, node.ToString(), cancellationToken);
+            await output.WriteLineAsync($"it may use its own queue and publish its reports, nothing else; its bus setting (with the password) is in {busFile}");
+            return;
+        }
         await output.WriteLineAsync("it may use its own queue and publish its reports, nothing else; the password is shown once, so give the node this setting now:");
         await output.WriteLineAsync($"CloudPortal__Bus__RabbitMq={node}");
     }
