@@ -24,6 +24,8 @@ mq_password=$(grep -oP '^default_pass = \K.*' secrets/rabbitmq.conf 2>/dev/null 
 write db-password 999 "$db_password"
 write database 1654 "Host=postgres;Username=cloudportal;Password=$db_password"
 write rabbitmq.conf 999 "default_user = cloudportal
-default_pass = $mq_password"
+default_pass = $mq_password
+default_user_tags.administrator = true
+default_user_tags.impersonator = true"
 write bus 1654 "amqp://cloudportal:$mq_password@rabbitmq:5672/"
 write ec2-client-secret 1654 "$(random)"

@@ -42,7 +42,8 @@ su postgres -c "psql -qtAc 'show max_connections'" | grep -qx 500 || {
   pg_ctlcluster "$PG_VERSION" "$PG_CLUSTER" restart
 }
 
-# --- RabbitMQ: management API on for per-test virtual hosts; a user with the administrator tag.
+# --- RabbitMQ: management API on for per-test virtual hosts; the control plane's user, tagged administrator (it
+# registers nodes) and impersonator (it moves a node's failed report to an error queue, user_id and all: ADR 0015).
 export RABBITMQ_NODENAME=rabbit@localhost
 if ! rabbitmqctl -n rabbit@localhost status >/dev/null 2>&1; then
   rabbitmq-plugins --offline enable rabbitmq_management >/dev/null
@@ -54,9 +55,9 @@ for _ in $(seq 1 60); do rabbitmqctl -n rabbit@localhost await_startup >/dev/nul
 rabbitmqctl -n rabbit@localhost await_startup >/dev/null
 if ! rabbitmqctl -n rabbit@localhost list_users -q | awk '{print $1}' | grep -qx cloudportal; then
   rabbitmqctl -n rabbit@localhost add_user cloudportal cloudportal >/dev/null
-  rabbitmqctl -n rabbit@localhost set_user_tags cloudportal administrator >/dev/null
   rabbitmqctl -n rabbit@localhost set_permissions -p / cloudportal ".*" ".*" ".*" >/dev/null
 fi
+rabbitmqctl -n rabbit@localhost set_user_tags cloudportal administrator impersonator >/dev/null
 for _ in $(seq 1 30); do curl -sf -u cloudportal:cloudportal http://127.0.0.1:15672/api/overview >/dev/null && break; sleep 1; done
 
 # --- libvirt: QEMU runs as root so it can open /dev/kvm (root-only here).

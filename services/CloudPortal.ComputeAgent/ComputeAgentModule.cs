@@ -51,19 +51,24 @@ public static class ComputeAgentModule
         var options = ReadOptions(builder.Configuration);
         var queue = ComputeAgentQueue.Name(options.Host);
         var concurrency = Math.Max(1, options.ConcurrentCommands);
+        // Commands are sent to the queue's exchange, never published: binding the commands' type exchanges would let a
+        // node read every node's commands, and its RabbitMQ user may not (NodeIdentity).
         builder.AddConsumers(bus =>
         {
             bus.AddConsumer<InstanceCommandsConsumer>().Endpoint(e =>
             {
                 e.Name = queue;
                 e.ConcurrentMessageLimit = concurrency;
+                e.ConfigureConsumeTopology = false;
             });
             bus.AddConsumer<ConsoleConsumer>().Endpoint(e =>
             {
                 e.Name = queue;
                 e.ConcurrentMessageLimit = concurrency;
+                e.ConfigureConsumeTopology = false;
             });
         });
+        builder.UseBusEndpointName(NodeIdentity.BusEndpointName(options.Host));
         return builder;
     }
 

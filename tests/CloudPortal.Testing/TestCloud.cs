@@ -15,6 +15,7 @@ public sealed partial class TestCloud : IAsyncDisposable
     private readonly Dictionary<string, CloudPortalProcess> _agents = [];
     private readonly Dictionary<string, string> _agentDataDirs = [];
     private readonly List<string> _extraNodes = [];
+    private readonly Dictionary<string, string> _nodeBusUris = [];
     private CloudPortalProcess? _compute;
     private CloudPortalProcess? _images;
 
@@ -58,6 +59,9 @@ public sealed partial class TestCloud : IAsyncDisposable
     public string ServiceSecret => File.ReadAllText(Path.Combine(Deployment.DataDir, "service-client-secret")).Trim();
 
     public CloudPortalProcess IdentityProcess => _processes[0];
+
+    /// <summary>The process hosting the Scheduler (all-in-one: the cloud).</summary>
+    public CloudPortalProcess SchedulerProcess => _processes[Deployment.IsDistributed ? 1 : 0];
 
     public IReadOnlyList<CloudPortalProcess> Processes => _processes;
 
@@ -109,7 +113,11 @@ public sealed partial class TestCloud : IAsyncDisposable
         await _processes[0].WaitUntilReadyAsync(IdentityUrl, CloudPortalProcess.ReadyTimeout);
     }
 
-    /// <summary>Starts another agent (distributed clouds only: agents reach the Scheduler over RabbitMQ) under a new node name.</summary>
+    /// <summary>
+    /// Starts another agent (distributed clouds only: agents reach the Scheduler over RabbitMQ) under a new node name. On
+    /// the deployment's own broker the node is registered first (<c>admin node-register</c>) and the agent runs as its
+    /// own RabbitMQ user, as an operator installs a node; on another broker (a test's private one) it uses the cloud's.
+    /// </summary>
     public async Task<CloudPortalProcess> StartAgentAsync(string node, IReadOnlyDictionary<string, string?>? environment = null)
     {
         if (!Deployment.IsDistributed)
@@ -118,6 +126,8 @@ public sealed partial class TestCloud : IAsyncDisposable
         settings["CloudPortal__Agent__Host"] = node;
         foreach (var (key, value) in environment ?? new Dictionary<string, string?>())
             settings[key] = value;
+        if (settings["CloudPortal__Bus__RabbitMq"] == Deployment.Environment()["CloudPortal__Bus__RabbitMq"])
+            settings["CloudPortal__Bus__RabbitMq"] = await NodeBusUriAsync(node);
         var url = $"http://127.0.0.1:{FreePort.Next()}";
         if (!_agentDataDirs.TryGetValue(node, out var dataDir))
             _agentDataDirs[node] = dataDir = Deployment.NewDirectory();
@@ -128,6 +138,21 @@ public sealed partial class TestCloud : IAsyncDisposable
         await agent.WaitUntilReadyAsync(url, CloudPortalProcess.ReadyTimeout);
         return agent;
     }
+
+    /// <summary>The node's own bus URI, from <c>admin node-register</c> (run once per node and cloud).</summary>
+    public async Task<string> NodeBusUriAsync(string node)
+    {
+        if (_nodeBusUris.TryGetValue(node, out var known))
+            return known;
+        var register = await CloudPortalProcess.RunAsync(["admin", "node-register", node, "--data-dir", Deployment.NewDirectory()], Deployment.Environment());
+        var uri = NodeBusUri().Match(register.StandardOutput);
+        if (register.ExitCode != 0 || !uri.Success)
+            throw new InvalidOperationException($"admin node-register {node} failed:\n{register.Output}");
+        return _nodeBusUris[node] = uri.Groups[1].Value;
+    }
+
+    [GeneratedRegex(@"^CloudPortal__Bus__RabbitMq=(\S+)$", RegexOptions.Multiline)]
+    private static partial Regex NodeBusUri();
 
     /// <summary>Stops a node's agent (SIGTERM); commands for it wait in its queue.</summary>
     public async Task StopAgentAsync(string node)

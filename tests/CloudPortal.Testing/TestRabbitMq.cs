@@ -62,6 +62,10 @@ public sealed class TestRabbitMq : IAsyncDisposable
         try
         {
             await _api.DeleteAsync($"api/vhosts/{VirtualHost}");
+            // Users are the broker's: the nodes registered for this virtual host (NodeIdentity names them after it) go too.
+            var users = await _api.GetFromJsonAsync<System.Text.Json.JsonElement>("api/users");
+            foreach (var user in users.EnumerateArray().Select(u => u.GetProperty("name").GetString()!).Where(u => u.StartsWith(VirtualHost + ".", StringComparison.Ordinal)))
+                await _api.DeleteAsync($"api/users/{System.Uri.EscapeDataString(user)}");
         }
         finally
         {

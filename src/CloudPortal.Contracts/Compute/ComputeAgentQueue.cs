@@ -6,10 +6,13 @@ namespace CloudPortal.Contracts.Compute;
 /// </summary>
 public static class ComputeAgentQueue
 {
+    /// <summary>What every node's queue name starts with.</summary>
+    public const string Prefix = "compute-agent.";
+
     public static string Name(string host)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(host);
-        return $"compute-agent.{host}";
+        return Prefix + host;
     }
 
     /// <summary>

@@ -92,7 +92,15 @@ internal static class CloudPortalCommandLine
         var newKek = new Command("new-key-encryption-key", "Write a new key-encryption key for Identity's key ring (a self-signed certificate, mode 0600)") { kekFile };
         newKek.SetAction((result, ct) => run(_ => AdminCommands.NewKeyEncryptionKeyAsync(result.GetValue(kekFile)!, Console.Out), ct));
 
-        var admin = new Command("admin", "Operator tasks") { bootstrap, migrate, hosts, hostDisable, hostEnable, hostSetRatio, routes, rewrapKeys, newKek };
+        var nodeName = new Argument<string>("host") { Description = "The compute node's name, as its agent's --host gives it" };
+        var rotate = new Option<bool>("--rotate") { Description = "The node is registered already: give it a new password (the old one stops working)" };
+        var busFile = new Option<string?>("--bus-file") { Description = "Write the node's bus URI to this file (mode 0600, e.g. a volume its agent mounts as a secret) instead of printing it" };
+        var nodeRegister = new Command("node-register", "Give a compute node its own RabbitMQ user, allowed its own queue and its reports only; prints the node's bus setting once") { nodeName, rotate, busFile };
+        nodeRegister.SetAction((result, ct) => run(token => NodeCommands.RegisterAsync(Settings(result), result.GetValue(nodeName)!, result.GetValue(rotate), result.GetValue(busFile), Console.Out, token), ct));
+        var nodeUnregister = new Command("node-unregister", "Delete a compute node's RabbitMQ user: the node is cut off at once") { nodeName };
+        nodeUnregister.SetAction((result, ct) => run(token => NodeCommands.UnregisterAsync(Settings(result), result.GetValue(nodeName)!, Console.Out, token), ct));
+
+        var admin = new Command("admin", "Operator tasks") { bootstrap, migrate, hosts, hostDisable, hostEnable, hostSetRatio, nodeRegister, nodeUnregister, routes, rewrapKeys, newKek };
 
         return new RootCommand("CloudPortal: a self-service private cloud on libvirt/KVM")
         {

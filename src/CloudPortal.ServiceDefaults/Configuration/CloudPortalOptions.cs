@@ -58,4 +58,10 @@ public sealed class BusOptions
     public string? RabbitMq { get; set; }
 
     public bool UsesRabbitMq => !string.IsNullOrWhiteSpace(RabbitMq);
+
+    /// <summary>
+    /// RabbitMQ's management API, for <c>admin node-register</c> (default: port 15672 of the <see cref="RabbitMq"/> host,
+    /// with its user, which must be tagged administrator). Servers never use it.
+    /// </summary>
+    public string? RabbitMqManagement { get; set; }
 }

@@ -1,3 +1,4 @@
+using CloudPortal.Contracts.Compute;
 using CloudPortal.ServiceDefaults.Configuration;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
@@ -35,6 +36,16 @@ public static class BusRegistration
     }
 
     /// <summary>
+    /// Names this process's bus endpoint (where answers to its requests arrive) instead of MassTransit's generated
+    /// name: a compute node's user may only touch queues named after its node (<see cref="NodeIdentity"/>).
+    /// </summary>
+    public static IHostApplicationBuilder UseBusEndpointName(this IHostApplicationBuilder builder, string name)
+    {
+        builder.Properties[BusEndpointKey] = name;
+        return builder;
+    }
+
+    /// <summary>
     /// The bus: RabbitMQ (quorum queues, publisher confirms) when <c>CloudPortal:Bus:RabbitMq</c> is set,
     /// otherwise the in-memory transport. Call once, after every module has been added.
     /// </summary>
@@ -43,6 +54,7 @@ public static class BusRegistration
         var options = builder.Configuration.GetCloudPortalOptions().Bus;
         var registrations = Registrations(builder);
         var perProcess = PerProcessQueues(builder);
+        var busEndpoint = builder.Properties.TryGetValue(BusEndpointKey, out var name) ? (string)name : null;
 
         builder.Services.AddMassTransit(bus =>
         {
@@ -53,6 +65,8 @@ public static class BusRegistration
             if (options.UsesRabbitMq)
             {
                 var uri = RabbitMqAddress.Parse(options.RabbitMq!);
+                var user = RabbitMqAddress.UserName(uri);
+                builder.Services.AddSingleton(new NodeReportSenders(RabbitMqAddress.VirtualHost(uri)));
                 bus.AddConfigureEndpointsCallback((queue, endpoint) =>
                 {
                     // Commands must survive a broker node loss: quorum queues are replicated and durable.
@@ -62,6 +76,12 @@ public static class BusRegistration
                 bus.UsingRabbitMq((context, cfg) =>
                 {
                     cfg.Host(uri, host => host.PublisherConfirmation = true);
+                    if (busEndpoint is not null)
+                        cfg.OverrideDefaultBusEndpointQueueName(busEndpoint);
+                    // Every message carries its publisher's user, which RabbitMQ validates: consumers can tell who sent it.
+                    cfg.ConfigureSend(send => send.UseSendExecute(c => StampUser(c, user)));
+                    cfg.ConfigurePublish(publish => publish.UseExecute(c => StampUser(c, user)));
+                    cfg.UseConsumeFilter(typeof(NodeReportOrigin<>), context);
                     cfg.ConfigureEndpoints(context);
                 });
             }
@@ -80,6 +100,21 @@ public static class BusRegistration
         });
         return builder;
     }
+
+    /// <summary>
+    /// Sets <c>user_id</c> to the connection's user. Not on commands to a node: a node moves a message it cannot handle
+    /// to its <c>_error</c> queue with the properties it came with, and RabbitMQ refuses a foreign <c>user_id</c> from a
+    /// node (only the control plane's user carries the impersonator tag). Only the control plane may write to a node's
+    /// queue anyway, so a node has nothing to check there.
+    /// </summary>
+    private static void StampUser(SendContext context, string user)
+    {
+        if (context.TryGetPayload<RabbitMqSendContext>(out var rabbit)
+            && context.DestinationAddress?.AbsolutePath.Split('/')[^1].StartsWith(ComputeAgentQueue.Prefix, StringComparison.Ordinal) != true)
+            rabbit.BasicProperties.UserId = user;
+    }
+
+    private const string BusEndpointKey = "CloudPortal:BusEndpointName";
 
     private static HashSet<string> PerProcessQueues(IHostApplicationBuilder builder)
     {

@@ -10,6 +10,14 @@ public static class RabbitMqAddress
         return uri;
     }
 
+    /// <summary>The user the URI connects as (RabbitMQ's default, <c>guest</c>, when it names none).</summary>
+    public static string UserName(Uri uri) =>
+        uri.UserInfo.Length == 0 ? "guest" : Uri.UnescapeDataString(uri.UserInfo.Split(':', 2)[0]);
+
+    /// <summary>The URI's virtual host: <c>/</c> when its path is empty.</summary>
+    public static string VirtualHost(Uri uri) =>
+        uri.AbsolutePath.Trim('/') is { Length: > 0 } path ? Uri.UnescapeDataString(path) : "/";
+
     /// <summary>The URI without its password, for messages and logs.</summary>
     public static string Redact(string value) =>
         Uri.TryCreate(value, UriKind.Absolute, out var uri) && uri.UserInfo.Contains(':', StringComparison.Ordinal)

@@ -89,11 +89,35 @@ public sealed partial class DeploymentFilesTests
     }
 
     [Fact]
+    public async Task The_agent_runs_as_its_registered_node_and_never_gets_the_control_planes_bus_secret()
+    {
+        var services = (await RenderComposeAsync()).GetProperty("services");
+        var agent = services.GetProperty("agent");
+        var node = Command(agent).SkipWhile(a => a != "--host").Skip(1).First();
+
+        Assert.True(!agent.TryGetProperty("secrets", out var secrets) || secrets.GetArrayLength() == 0, $"the agent mounts secrets: {secrets}");
+        // Its bus setting is the file node-register writes for its node, in a volume the two share.
+        var register = services.GetProperty("node-register");
+        Assert.Equal(["admin", "node-register", node], Command(register).Take(3));
+        var busFile = Command(register).SkipWhile(a => a != "--bus-file").Skip(1).First();
+        var secretsDir = Environment(agent)["CloudPortal__SecretsDir"];
+        Assert.Equal(Path.Combine(secretsDir, "CloudPortal__Bus__RabbitMq"), busFile);
+        Assert.Contains(Volumes(register), v => v.Target == secretsDir && Volumes(agent).Any(a => a.Source == v.Source && a.Target == secretsDir));
+        Assert.Equal("service_completed_successfully", agent.GetProperty("depends_on").GetProperty("node-register").GetProperty("condition").GetString());
+    }
+
+    private static List<(string Source, string Target)> Volumes(JsonElement service) =>
+        service.GetProperty("volumes").EnumerateArray()
+            .Select(m => m.ValueKind == JsonValueKind.String ? (m.GetString()!.Split(':')[0], m.GetString()!.Split(':')[1]) : (m.GetProperty("source").GetString()!, m.GetProperty("target").GetString()!))
+            .ToList();
+
+    [Fact]
     public async Task Every_service_would_pass_the_plain_http_check_at_start()
     {
         var services = (await RenderComposeAsync()).GetProperty("services");
 
-        foreach (var service in services.EnumerateObject().Where(s => s.Value.TryGetProperty("command", out _)))
+        // Admin commands (node-register) listen on nothing.
+        foreach (var service in services.EnumerateObject().Where(s => s.Value.TryGetProperty("command", out _) && Command(s.Value)[0] != "admin"))
         {
             var command = Command(service.Value);
             var urls = command.SkipWhile(a => a != "--urls").Skip(1).FirstOrDefault()
