@@ -35,6 +35,12 @@ public abstract class DeadLetterTests(DeadLetterCloud fixture)
         Assert.Contains("System.InvalidOperationException: Unable to track", first.GetProperty("reason").GetString(), StringComparison.Ordinal);
         Assert.EndsWith("Z", first.GetProperty("failedAt").GetString(), StringComparison.Ordinal);
         var id = first.GetProperty("id").GetString()!;
+        if (cloud.Deployment.IsDistributed)
+        {
+            // Every process reads the same error queues of the broker.
+            using var scheduler = OidcClient.Api(cloud.SchedulerUrl, admin.AccessToken);
+            Assert.Equal(id, Find(await ListAsync(scheduler), replayed)?.GetProperty("id").GetString());
+        }
         var detail = await api.GetFromJsonAsync<JsonElement>($"messaging/v1/dead-letters/{Uri.EscapeDataString(id)}");
         Assert.Contains(replayed.ToString(), detail.GetProperty("body").GetString(), StringComparison.Ordinal);
 
@@ -72,6 +78,13 @@ public abstract class DeadLetterTests(DeadLetterCloud fixture)
         Assert.Contains("unknown message type", letter.GetProperty("reason").GetString(), StringComparison.Ordinal);
         var detail = await api.GetFromJsonAsync<JsonElement>($"messaging/v1/dead-letters/{id}");
         Assert.Equal("""{"a":1}""", detail.GetProperty("body").GetString());
+        if (cloud.Deployment.IsDistributed)
+        {
+            // A process lists the outboxes of the modules it hosts: the Scheduler's process has no Identity outbox.
+            using var scheduler = OidcClient.Api(cloud.SchedulerUrl, admin.AccessToken);
+            Assert.Null(Find(await ListAsync(scheduler), messageId));
+            await ProblemAssert.ExpectAsync(scheduler.GetAsync($"messaging/v1/dead-letters/{id}"), 404, "dead_letter_not_found");
+        }
 
         using (var replay = await api.PostAsync($"messaging/v1/dead-letters/{id}/replay", null))
             Assert.Equal(HttpStatusCode.Accepted, replay.StatusCode);

@@ -58,7 +58,8 @@ public sealed partial class CapturedDeadLetters(IServiceProvider services, ILogg
     {
         var body = context.Body.GetBytes();
         var (messageId, messageType) = Envelope.Read(body);
-        var exception = context.Exception.GetBaseException();
+        // The exception the consumer threw, as MassTransit's MT-Fault-ExceptionType/MT-Fault-Message headers name it on RabbitMQ.
+        var exception = context.Exception;
         var id = $"{Prefix}{queue}_error:{messageId ?? Guid.NewGuid()}";
         var letter = new Captured(id, queue, messageId, messageType, $"{exception.GetType().FullName}: {exception.Message}",
             DateTime.SpecifyKind(context.ExceptionTimestamp, DateTimeKind.Utc), context.ContentType ?? new ContentType("application/vnd.masstransit+json"), body);
