@@ -204,11 +204,8 @@ internal static class AdminCommands
         await output.WriteLineAsync(replay ? $"replayed {id}" : $"discarded {id}");
     }
 
-    private static async Task<WebApplication> BuildDeadLettersAsync(HostSettings settings, IReadOnlyList<CloudModule> modules, CancellationToken cancellationToken)
-    {
-        var app = await BuildAsync(settings, modules, cancellationToken, builder => builder.AddDeadLetters());
-        return app;
-    }
+    private static Task<WebApplication> BuildDeadLettersAsync(HostSettings settings, IReadOnlyList<CloudModule> modules, CancellationToken cancellationToken) =>
+        BuildAsync(settings, modules, cancellationToken, builder => builder.AddDeadLetters());
 
     /// <summary>Opens the Scheduler's database as configured, refusing to create or use one that was never migrated.</summary>
     private static async Task WithSchedulerAsync(HostSettings settings, Func<SchedulerDbContext, SchedulerOptions, Task> action, CancellationToken cancellationToken)

@@ -100,7 +100,7 @@ internal static class CloudPortalCommandLine
         var nodeUnregister = new Command("node-unregister", "Delete a compute node's RabbitMQ user: the node is cut off at once") { nodeName };
         nodeUnregister.SetAction((result, ct) => run(token => NodeCommands.UnregisterAsync(Settings(result), result.GetValue(nodeName)!, Console.Out, token), ct));
 
-        var deadLetterModules = new Option<string[]>("--module") { Description = "Only these modules' outboxes (default: every module's database this configuration names)", AllowMultipleArgumentsPerToken = true };
+        var deadLetterModules = new Option<string[]>("--module") { Description = "Only these modules' outboxes (default: every module's database this configuration names)", AllowMultipleArgumentsPerToken = true, Recursive = true };
         var deadLetterId = new Argument<string>("id") { Description = "The dead letter, as `admin dead-letters` lists it" };
         var deadLetters = new Command("dead-letters", "List messages that could not be delivered: outbox rows set aside and RabbitMQ's *_error queues") { deadLetterModules };
         deadLetters.SetAction((result, ct) => run(token => AdminCommands.DeadLettersAsync(Settings(result), ModulesOrAll(result.GetValue(deadLetterModules)), Console.Out, token), ct));
@@ -110,7 +110,6 @@ internal static class CloudPortalCommandLine
         var discard = new Command("discard", "Delete a dead letter for good") { deadLetterId };
         discard.SetAction((result, ct) => run(token => AdminCommands.DeadLetterAsync(Settings(result), ModulesOrAll(result.GetValue(deadLetterModules)), result.GetValue(deadLetterId)!,
             replay: false, Console.Out, token), ct));
-        deadLetterModules.Recursive = true;
         deadLetters.Subcommands.Add(replay);
         deadLetters.Subcommands.Add(discard);
 

@@ -8,7 +8,6 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 
 namespace CloudPortal.ServiceDefaults.Messaging.DeadLetters;
@@ -27,7 +26,9 @@ public static class DeadLettersApi
     public static IHostApplicationBuilder AddDeadLetters(this IHostApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        builder.Services.TryAddSingleton<DeadLetterInbox>();
+        if (!builder.Properties.TryAdd(typeof(DeadLetterInbox), true))
+            return builder;
+        builder.Services.AddSingleton<DeadLetterInbox>();
         builder.Services.AddSingleton<IDeadLetterSource, OutboxDeadLetters>();
         if (builder.Configuration.GetCloudPortalOptions().Bus.UsesRabbitMq)
         {
@@ -36,7 +37,7 @@ public static class DeadLettersApi
         }
         else
         {
-            builder.Services.TryAddSingleton<CapturedDeadLetters>();
+            builder.Services.AddSingleton<CapturedDeadLetters>();
             builder.Services.AddSingleton<IDeadLetterSource>(services => services.GetRequiredService<CapturedDeadLetters>());
         }
         return builder;
