@@ -2,6 +2,7 @@ using CloudPortal.ComputeAgent;
 using CloudPortal.ServiceDefaults;
 using CloudPortal.ServiceDefaults.Configuration;
 using CloudPortal.ServiceDefaults.Messaging;
+using CloudPortal.ServiceDefaults.Messaging.DeadLetters;
 using CloudPortal.ServiceDefaults.Modules;
 using CloudPortal.ServiceDefaults.OpenApi;
 using CloudPortal.ServiceDefaults.Persistence;
@@ -70,12 +71,20 @@ internal static partial class ModuleHost
         }
         if (withAgent)
             builder.AddComputeAgentModule();
+        // Every process with modules lists its own outboxes' and the bus's dead letters (docs/api/messaging.md).
+        if (modules.Count > 0)
+        {
+            builder.AddDeadLetters();
+            builder.AddModuleOpenApi(DeadLettersApi.Module);
+        }
         builder.AddCloudPortalBus();
 
         var app = builder.Build();
         app.UseCloudPortalDefaults();
         foreach (var module in modules)
             module.Map(app);
+        if (modules.Count > 0)
+            app.MapDeadLetters();
         return app;
     }
 }

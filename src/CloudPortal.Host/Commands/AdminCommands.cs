@@ -7,6 +7,7 @@ using CloudPortal.Scheduler.Data;
 using CloudPortal.Scheduler.Hosts;
 using CloudPortal.ServiceDefaults;
 using CloudPortal.ServiceDefaults.Configuration;
+using CloudPortal.ServiceDefaults.Messaging.DeadLetters;
 using CloudPortal.ServiceDefaults.Modules;
 using CloudPortal.ServiceDefaults.Persistence;
 using Microsoft.AspNetCore.Builder;
@@ -164,6 +165,48 @@ internal static class AdminCommands
                 $"{node.Host}: {status}, allocation ratios cpu {node.CpuAllocationRatio} ram {node.RamAllocationRatio} disk {node.DiskAllocationRatio}"));
         }, cancellationToken);
 
+    /// <summary>
+    /// Lists the dead letters this configuration reaches: the set-aside outbox rows of the modules' databases and, on
+    /// RabbitMQ, the broker's error queues. The in-memory bus's live only in the running process (its API lists them).
+    /// </summary>
+    public static async Task DeadLettersAsync(HostSettings settings, IReadOnlyList<CloudModule> modules, TextWriter output, CancellationToken cancellationToken)
+    {
+        await using var app = await BuildDeadLettersAsync(settings, modules, cancellationToken);
+        var letters = await app.Services.GetRequiredService<DeadLetterInbox>().ListAsync(cancellationToken);
+        if (letters.Count == 0)
+            await output.WriteLineAsync("no dead letters");
+        else
+            await output.WriteAsync(Table.Format(["ID", "SOURCE", "TYPE", "MESSAGE_ID", "FAILED_AT", "DESTINATION", "REASON"], letters.Select(d => d.DeadLetter).Select(d => new[]
+            {
+                d.Id, d.Source, d.MessageType ?? "-", d.MessageId?.ToString() ?? "-", d.FailedAt.ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture),
+                d.Destination, d.Reason.ReplaceLineEndings(" "),
+            }).ToList()));
+        if (!app.Configuration.GetCloudPortalOptions().Bus.UsesRabbitMq)
+            await output.WriteLineAsync("(in-memory bus: messages its consumers failed on are held by the running process; see GET /messaging/v1/dead-letters)");
+    }
+
+    /// <summary>Replays or discards one dead letter, by the id <c>admin dead-letters</c> lists.</summary>
+    public static async Task DeadLetterAsync(HostSettings settings, IReadOnlyList<CloudModule> modules, string id, bool replay, TextWriter output, CancellationToken cancellationToken)
+    {
+        await using var app = await BuildDeadLettersAsync(settings, modules, cancellationToken);
+        var inbox = app.Services.GetRequiredService<DeadLetterInbox>();
+        DeadLetterOutcome outcome;
+        try
+        {
+            outcome = replay ? await inbox.ReplayAsync(id, cancellationToken) : await inbox.DiscardAsync(id, cancellationToken);
+        }
+        catch (Exception ex) when (ex is DeadLetterReplayException or DeadLettersUnavailableException)
+        {
+            throw new StartupException(ex.Message, ex);
+        }
+        if (outcome == DeadLetterOutcome.NotFound)
+            throw new StartupException($"no dead letter '{id}' (already replayed or discarded?); `cloudportal admin dead-letters` lists them");
+        await output.WriteLineAsync(replay ? $"replayed {id}" : $"discarded {id}");
+    }
+
+    private static Task<WebApplication> BuildDeadLettersAsync(HostSettings settings, IReadOnlyList<CloudModule> modules, CancellationToken cancellationToken) =>
+        BuildAsync(settings, modules, cancellationToken, builder => builder.AddDeadLetters());
+
     /// <summary>Opens the Scheduler's database as configured, refusing to create or use one that was never migrated.</summary>
     private static async Task WithSchedulerAsync(HostSettings settings, Func<SchedulerDbContext, SchedulerOptions, Task> action, CancellationToken cancellationToken)
     {
@@ -179,7 +222,8 @@ internal static class AdminCommands
         await action(db, scope.ServiceProvider.GetRequiredService<IOptions<SchedulerOptions>>().Value);
     }
 
-    private static async Task<WebApplication> BuildAsync(HostSettings settings, IReadOnlyList<CloudModule> modules, CancellationToken cancellationToken)
+    private static async Task<WebApplication> BuildAsync(HostSettings settings, IReadOnlyList<CloudModule> modules, CancellationToken cancellationToken,
+        Action<WebApplicationBuilder>? also = null)
     {
         // Admin output is the table, not the host's logs.
         settings.Overrides.TryAdd("Logging:LogLevel:Default", "Warning");
@@ -189,6 +233,7 @@ internal static class AdminCommands
         await Preflight.CheckAsync(options, needsDatabase: true, needsBus: false, cancellationToken);
         foreach (var module in modules)
             module.Add(builder);
+        also?.Invoke(builder);
         return builder.Build();
     }
 }

@@ -100,7 +100,20 @@ internal static class CloudPortalCommandLine
         var nodeUnregister = new Command("node-unregister", "Delete a compute node's RabbitMQ user: the node is cut off at once") { nodeName };
         nodeUnregister.SetAction((result, ct) => run(token => NodeCommands.UnregisterAsync(Settings(result), result.GetValue(nodeName)!, Console.Out, token), ct));
 
-        var admin = new Command("admin", "Operator tasks") { bootstrap, migrate, hosts, hostDisable, hostEnable, hostSetRatio, nodeRegister, nodeUnregister, routes, rewrapKeys, newKek };
+        var deadLetterModules = new Option<string[]>("--module") { Description = "Only these modules' outboxes (default: every module's database this configuration names)", AllowMultipleArgumentsPerToken = true, Recursive = true };
+        var deadLetterId = new Argument<string>("id") { Description = "The dead letter, as `admin dead-letters` lists it" };
+        var deadLetters = new Command("dead-letters", "List messages that could not be delivered: outbox rows set aside and RabbitMQ's *_error queues") { deadLetterModules };
+        deadLetters.SetAction((result, ct) => run(token => AdminCommands.DeadLettersAsync(Settings(result), ModulesOrAll(result.GetValue(deadLetterModules)), Console.Out, token), ct));
+        var replay = new Command("replay", "Send a dead letter again: the outbox relay retries the row, or the message goes back to the queue it failed in") { deadLetterId };
+        replay.SetAction((result, ct) => run(token => AdminCommands.DeadLetterAsync(Settings(result), ModulesOrAll(result.GetValue(deadLetterModules)), result.GetValue(deadLetterId)!,
+            replay: true, Console.Out, token), ct));
+        var discard = new Command("discard", "Delete a dead letter for good") { deadLetterId };
+        discard.SetAction((result, ct) => run(token => AdminCommands.DeadLetterAsync(Settings(result), ModulesOrAll(result.GetValue(deadLetterModules)), result.GetValue(deadLetterId)!,
+            replay: false, Console.Out, token), ct));
+        deadLetters.Subcommands.Add(replay);
+        deadLetters.Subcommands.Add(discard);
+
+        var admin = new Command("admin", "Operator tasks") { bootstrap, migrate, hosts, hostDisable, hostEnable, hostSetRatio, nodeRegister, nodeUnregister, routes, rewrapKeys, newKek, deadLetters };
 
         return new RootCommand("CloudPortal: a self-service private cloud on libvirt/KVM")
         {
@@ -108,6 +121,8 @@ internal static class CloudPortalCommandLine
             Subcommands = { allInOne, serve, agent, admin },
         };
     }
+
+    private static IReadOnlyList<CloudModule> ModulesOrAll(string[]? names) => names is { Length: > 0 } ? Modules.Named(names) : Modules.All;
 
     private static HostSettings Settings(ParseResult result)
     {

@@ -105,6 +105,13 @@ public sealed class PortalApi(IHttpClientFactory clients, IHttpContextAccessor h
         _ => $"The {module} service answered {(int)status}; try again in a moment.",
     };
 
+    /// <summary>
+    /// One of <paramref name="modules"/> per process that serves them (their configured API addresses, this process's own
+    /// for the others): what a page that asks every process, such as the dead letters, calls.
+    /// </summary>
+    public IReadOnlyList<string> OnePerProcess(IEnumerable<string> modules) =>
+        modules.GroupBy(BaseUrl).Select(g => g.First()).ToList();
+
     private Uri BaseUrl(string module)
     {
         var url = options.Value.Apis.TryGetValue(module, out var configured) && !string.IsNullOrWhiteSpace(configured)

@@ -60,8 +60,9 @@ public sealed class BusOptions
     public bool UsesRabbitMq => !string.IsNullOrWhiteSpace(RabbitMq);
 
     /// <summary>
-    /// RabbitMQ's management API, for <c>admin node-register</c> (default: port 15672 of the <see cref="RabbitMq"/> host,
-    /// with its user, which must be tagged administrator). Servers never use it.
+    /// RabbitMQ's management API (default: port 15672 of the <see cref="RabbitMq"/> host, always with its user): for
+    /// <c>admin node-register</c> (the user must be tagged administrator) and for the dead-letter views, which find the
+    /// <c>*_error</c> queues there (the user needs at least the monitoring tag).
     /// </summary>
     public string? RabbitMqManagement { get; set; }
 }

@@ -61,6 +61,7 @@ public static class BusRegistration
             bus.SetKebabCaseEndpointNameFormatter();
             foreach (var register in registrations)
                 register(bus);
+            DeadLetters.DeadLetterCapture.Configure(bus, options.UsesRabbitMq);
 
             if (options.UsesRabbitMq)
             {

@@ -55,6 +55,7 @@ public sealed partial class OpenApiDocumentTests(AllInOneWithRoutes cloud) : ICl
         ["identity"] = "/identity/v1",
         ["scheduler"] = "/scheduler/v1",
         ["images"] = "/images/v2",
+        ["messaging"] = "/messaging/v1",
     };
 
     /// <summary>Routes that belong to no module API, each left out of every document on purpose (docs/api/README.md).</summary>

@@ -9,6 +9,7 @@ using CloudPortal.Portal.Auth;
 using CloudPortal.Portal.Features.Instances;
 using CloudPortal.Portal.Features.Shared;
 using CloudPortal.Scheduler.Hosts;
+using CloudPortal.ServiceDefaults.Messaging.DeadLetters;
 using CloudPortal.ServiceDefaults.Security;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
@@ -26,15 +27,20 @@ public sealed record FlavorsModel(IReadOnlyList<FlavorView> Flavors, string? Err
 
 public sealed record HostsModel(IReadOnlyList<HostSummary> Hosts, string? Error);
 
+public sealed record DeadLettersModel(IReadOnlyList<DeadLetterView> DeadLetters, string? Error);
+
 public sealed record AuditModel(IReadOnlyList<AuditView> Events, string? Action, Guid? ProjectId);
 
 /// <summary>
 /// The cloud admins' area: projects with their members and quota (limits edited next to usage), users, flavors,
-/// compute hosts, instances across projects, the audit log. The page refuses non-admins, and so does every API behind it.
+/// compute hosts, instances across projects, the audit log, the dead letters. The page refuses non-admins, and so does every API behind it.
 /// </summary>
 [Authorize(Policy = PortalAuthentication.CloudAdminPolicy)]
 public sealed class AdminController : PortalController
 {
+    /// <summary>The modules whose processes the portal knows; each process lists its own outboxes and the bus's error queues.</summary>
+    private static readonly string[] DeadLetterModules = ["identity", "compute", "images", "scheduler"];
+
     [HttpGet("/admin")]
     public IActionResult Index() => View();
 
@@ -230,6 +236,48 @@ public sealed class AdminController : PortalController
     {
         var query = $"identity/v1/audit?limit=200{(string.IsNullOrWhiteSpace(action) ? "" : $"&action={Uri.EscapeDataString(action)}")}{(projectId is null ? "" : $"&projectId={projectId}")}";
         return View(new AuditModel((await Api.GetAsync<AuditPage>("identity", query, cancellationToken)).Events, action, projectId));
+    }
+
+    [HttpGet("/admin/dead-letters")]
+    public async Task<IActionResult> DeadLetters(CancellationToken cancellationToken) => View(await DeadLettersModelAsync(null, cancellationToken));
+
+    /// <summary>Replays or discards one dead letter, at the process that holds it (an outbox row: its module's; a queue message: any).</summary>
+    [HttpPost("/admin/dead-letters/{operation:regex(^(replay|discard)$)}")]
+    public async Task<IActionResult> ChangeDeadLetter(string operation, [FromForm] string id, CancellationToken cancellationToken)
+    {
+        var path = $"messaging/v1/dead-letters/{Uri.EscapeDataString(id)}";
+        var module = id.Split(':') is ["outbox", var name, _] ? name : DeadLetterModules[0];
+        try
+        {
+            if (operation == "replay")
+                await Api.SendAsync(HttpMethod.Post, module, $"{path}/replay", null, cancellationToken);
+            else
+                await Api.SendAsync(HttpMethod.Delete, module, path, null, cancellationToken);
+            return Done(operation == "replay" ? $"{id} replayed." : $"{id} discarded.", nameof(DeadLetters));
+        }
+        catch (ApiException refusal) when (refusal.Status is 404 or 409 or 503)
+        {
+            Response.StatusCode = 422;
+            return View("DeadLetters", await DeadLettersModelAsync(refusal.Message, cancellationToken));
+        }
+    }
+
+    private async Task<DeadLettersModel> DeadLettersModelAsync(string? error, CancellationToken cancellationToken)
+    {
+        var pages = Api.OnePerProcess(DeadLetterModules)
+            .Select(module => Api.GetAsync<DeadLetterPage>(module, "messaging/v1/dead-letters?limit=1000", cancellationToken)).ToList();
+        try
+        {
+            await Task.WhenAll(pages);
+        }
+        catch (ApiException refusal) when (refusal.Status == 503)
+        {
+            error ??= refusal.Message;
+        }
+        // The broker's error queues are the same from every process: one row each.
+        var letters = pages.Where(p => p.IsCompletedSuccessfully).SelectMany(p => p.Result.DeadLetters)
+            .DistinctBy(d => d.Id).OrderBy(d => d.FailedAt).ThenBy(d => d.Id, StringComparer.Ordinal).ToList();
+        return new DeadLettersModel(letters, error);
     }
 
     private async Task<ProjectsModel> ProjectsModelAsync(string? error, CancellationToken cancellationToken) =>
