@@ -94,6 +94,13 @@ public sealed class NodeCredentialsTests(SimulatedDistributed fixture) : IClassF
         var host = (await Admin.HostAsync(Cloud, fixture.Tenants.AdminToken, Cloud.Node)).GetProperty("host");
         Assert.Equal(before, host.GetProperty("vCpus").GetInt32());
         Assert.Contains($"Refused a ComputeNodeReported for node {Cloud.Node} from RabbitMQ user {properties.UserId}", Cloud.SchedulerProcess.Output, StringComparison.Ordinal);
+
+        // Admins see it among the dead letters, with why (and replaying it would only refuse it again: it keeps its user_id).
+        using var scheduler = OidcClient.Api(Cloud.SchedulerUrl, fixture.Tenants.AdminToken);
+        var letters = (await scheduler.GetFromJsonAsync<JsonElement>("messaging/v1/dead-letters?limit=1000")).GetProperty("deadLetters").EnumerateArray();
+        var letter = Assert.Single(letters, l => l.GetProperty("messageId").GetString() == properties.MessageId);
+        Assert.Equal("queue:compute-node-reported_error", letter.GetProperty("source").GetString());
+        Assert.Contains("ForgedNodeReportException", letter.GetProperty("reason").GetString(), StringComparison.Ordinal);
     }
 
     [Fact]
