@@ -11,6 +11,9 @@ internal static partial class ImagesLog
     [LoggerMessage(Level = LogLevel.Information, Message = "Image {ImageId} converted from {Format} to qcow2 ({Size} bytes)")]
     public static partial void Converted(this ILogger logger, Guid imageId, string? format, long size);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "Conversion of image {ImageId} at {Percent}%")]
+    public static partial void ConversionProgress(this ILogger logger, Guid imageId, int percent);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Conversion of image {ImageId} failed (attempt {Attempt}): {Reason}; retrying")]
     public static partial void ConversionRetry(this ILogger logger, Guid imageId, int attempt, string reason);
 

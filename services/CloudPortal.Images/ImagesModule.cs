@@ -36,6 +36,8 @@ public static class ImagesModule
         builder.AddModuleDatabase<ImagesDbContext, SqliteImagesDbContext, PostgresImagesDbContext>(Name);
         builder.Services.AddOptions<ImagesOptions>().BindConfiguration(ImagesOptions.Section);
         var options = builder.Configuration.GetSection(ImagesOptions.Section).Get<ImagesOptions>() ?? new();
+        if (HashAlgorithms.Sha512Enabled(options.HashAlgorithms) is null)
+            throw new StartupException($"CloudPortal:Images:HashAlgorithms must be 'sha256' or 'sha256,sha512' (SHA-256 is always computed: agents verify it), not '{options.HashAlgorithms}'");
         var root = string.IsNullOrWhiteSpace(options.StoragePath)
             ? Path.Combine(builder.Configuration.GetCloudPortalOptions().FullDataDir, "images")
             : options.StoragePath;

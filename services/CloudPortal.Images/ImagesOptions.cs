@@ -17,6 +17,15 @@ public sealed class ImagesOptions
     /// </summary>
     public string? PublicUrl { get; set; }
 
+    /// <summary>
+    /// The checksums computed as data arrives, comma-separated: <c>sha256</c> (required: agents verify it) and
+    /// <c>sha512</c> (default on). <c>sha256</c> alone turns SHA-512 off; the image's <c>hashAlgorithms</c> says which ran.
+    /// </summary>
+    public string HashAlgorithms { get; set; } = Intake.HashAlgorithms.Default;
+
+    /// <summary>Whether SHA-512 is computed (read from <see cref="HashAlgorithms"/>, checked at start-up).</summary>
+    public bool Sha512 => Intake.HashAlgorithms.Sha512Enabled(HashAlgorithms) ?? true;
+
     /// <summary>Hosts (names, addresses or CIDR ranges) URL imports may reach although they are internal.</summary>
     public List<string> ImportAllowedHosts { get; set; } = [];
 
@@ -55,6 +64,12 @@ public sealed class ImagesOptions
 
     /// <summary>How long one <c>qemu-img convert</c> may run (a large image on slow storage takes hours).</summary>
     public TimeSpan ConvertTimeout { get; set; } = TimeSpan.FromHours(6);
+
+    /// <summary>
+    /// How often a running conversion writes its progress (<c>conversionPercent</c>) to the image at most; each write is
+    /// also logged. Default 5 s: a few writes a minute however long the conversion.
+    /// </summary>
+    public TimeSpan ConversionProgressInterval { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>How often the Hangfire server polls its queue.</summary>
     public TimeSpan JobPollInterval { get; set; } = TimeSpan.FromSeconds(1);

@@ -26,7 +26,7 @@ internal sealed class ComputeClient(TestCloud cloud, string? token, Guid? projec
     }
 
     /// <summary>Uploads the TESTING.md guest as a qcow2 image of this project and waits until it is active.</summary>
-    public Task<Guid> UploadGuestAsync(string name = "guest") => GuestImage.UploadAsync(_images, name);
+    public Task<Guid> UploadGuestAsync(string name = "guest", string diskFormat = "qcow2") => GuestImage.UploadAsync(_images, name, diskFormat);
 
     public Task<HttpResponseMessage> LaunchAsync(object body) => _compute.PostAsJsonAsync("compute/v1/instances", body);
 

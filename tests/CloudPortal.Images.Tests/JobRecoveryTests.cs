@@ -24,12 +24,12 @@ public sealed class JobRecoveryTests
         var tenants = await Tenants.CreateAsync(cloud);
         using var admin = Api(cloud, tenants.AdminToken);
         using var member = Api(cloud, tenants.Token("memberA"), tenants.ProjectA);
-        var raw = await File.ReadAllBytesAsync(images.Raw());
+        var vmdk = await File.ReadAllBytesAsync(await images.VmdkAsync());
         var qcow2 = await File.ReadAllBytesAsync(await images.Qcow2Async());
 
-        // Raw data stored and committed as "convert me", but the conversion job never enqueued.
-        var converted = await CreateAsync(member, new { name = "converted", diskFormat = "raw" });
-        await UploadOkAsync(member, converted, raw);
+        // VMDK data stored and committed as "convert me", but the conversion job never enqueued.
+        var converted = await CreateAsync(member, new { name = "converted", diskFormat = "vmdk" });
+        await UploadOkAsync(member, converted, vmdk);
         await WaitForStatusAsync(member, converted, "active");
         await UpdateRowAsync(cloud, converted,
             "Status = 'Saving', ConversionState = 'pending', ComputeFormat = NULL, ComputeSizeBytes = NULL, ComputeSha256 = NULL");
@@ -44,7 +44,7 @@ public sealed class JobRecoveryTests
 
         var again = await WaitForStatusAsync(member, converted, "active");
         Assert.Equal("qcow2", again.GetProperty("compute").GetProperty("format").GetString());
-        Assert.Equal(Sha256(raw), again.GetProperty("sha256").GetString());   // the original checksum stays
+        Assert.Equal(Sha256(vmdk), again.GetProperty("sha256").GetString());   // the original checksum stays
         var arrived = await WaitForStatusAsync(member, imported, "active");
         Assert.Equal(Sha256(qcow2), arrived.GetProperty("sha256").GetString());
         Assert.Equal(qcow2, await member.GetByteArrayAsync($"images/v2/images/{imported}/file"));

@@ -148,8 +148,8 @@ public sealed class LaunchImageTests(LaunchCloud launch) : IClassFixture<LaunchC
         Assert.Contains("is killed", answer.Reason, StringComparison.Ordinal);
 
         // Converting: the row as the module commits it while its qcow2 copy is being made (no compute copy yet).
-        var converting = await CreateAsync(owner, new { name = "converting", diskFormat = "raw" });
-        await UploadOkAsync(owner, converting, await File.ReadAllBytesAsync(images.Raw()));
+        var converting = await CreateAsync(owner, new { name = "converting", diskFormat = "vmdk" });
+        await UploadOkAsync(owner, converting, await File.ReadAllBytesAsync(await images.VmdkAsync()));
         await WaitForStatusAsync(owner, converting, "active");
         await launch.UpdateRowAsync(converting, "\"Status\" = 'Saving', \"ConversionState\" = 'pending', \"ComputeFormat\" = NULL, \"ComputeSizeBytes\" = NULL, \"ComputeSha256\" = NULL");
         answer = Assert.IsType<ImageNotLaunchable>(await launch.AskAsync(converting, Tenants.ProjectA, TenMinutes));
@@ -168,18 +168,31 @@ public sealed class LaunchImageTests(LaunchCloud launch) : IClassFixture<LaunchC
     }
 
     [Fact]
+    public async Task A_raw_image_is_launched_as_itself_with_the_sha256_of_the_bytes_uploaded()
+    {
+        using var images = TestImages.Create();
+        using var owner = Api(Cloud, Tenants.Token("memberA"), Tenants.ProjectA);
+        var raw = await File.ReadAllBytesAsync(images.Raw());
+        var id = await CreateAsync(owner, new { name = "raw-backing", diskFormat = "raw" });
+        await UploadOkAsync(owner, id, raw);
+
+        var answer = await launch.LaunchAsync(id, Tenants.ProjectA, TenMinutes);
+        Assert.Equal((CloudPortal.Contracts.Compute.DiskFormats.Raw, Sha256(raw), (long?)raw.Length), (answer.Source.DiskFormat, answer.Source.Sha256, answer.Source.SizeBytes));
+    }
+
+    [Fact]
     public async Task The_signed_URL_downloads_the_compute_copy_anonymously_and_opens_nothing_else()
     {
         using var images = TestImages.Create();
         using var owner = Api(Cloud, Tenants.Token("memberA"), Tenants.ProjectA);
         using var anonymous = Api(Cloud, null);
-        var raw = await File.ReadAllBytesAsync(images.Raw());
-        // Raw data: the compute copy is the qcow2 conversion, not the bytes uploaded.
-        var a = await CreateAsync(owner, new { name = "a", diskFormat = "raw" });
-        var b = await CreateAsync(owner, new { name = "b", diskFormat = "raw" });
+        var vmdk = await File.ReadAllBytesAsync(await images.VmdkAsync());
+        // VMDK data: the compute copy is the qcow2 conversion, not the bytes uploaded.
+        var a = await CreateAsync(owner, new { name = "a", diskFormat = "vmdk" });
+        var b = await CreateAsync(owner, new { name = "b", diskFormat = "vmdk" });
         foreach (var id in new[] { a, b })
         {
-            await UploadOkAsync(owner, id, raw);
+            await UploadOkAsync(owner, id, vmdk);
             await WaitForStatusAsync(owner, id, "active");
         }
 
@@ -194,7 +207,7 @@ public sealed class LaunchImageTests(LaunchCloud launch) : IClassFixture<LaunchC
         var bytes = await whole.Content.ReadAsByteArrayAsync();
         Assert.Equal(answer.Source.Sha256, Sha256(bytes));
         Assert.Equal(answer.Source.SizeBytes, bytes.Length);
-        Assert.NotEqual(Sha256(raw), Sha256(bytes));
+        Assert.NotEqual(Sha256(vmdk), Sha256(bytes));
         Assert.Equal(answer.Source.Sha256, whole.Headers.GetValues("CloudPortal-Checksum-Sha256").Single());
         using (var range = new HttpRequestMessage(HttpMethod.Get, url))
         {

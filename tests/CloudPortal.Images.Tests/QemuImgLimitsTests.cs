@@ -69,6 +69,34 @@ public sealed class QemuImgLimitsTests
     }
 
     [Fact]
+    public async Task A_conversion_under_the_default_limits_reports_its_progress_in_order_up_to_100_percent()
+    {
+        using var images = TestImages.Create();
+        var vmdk = await images.FullVmdkAsync();
+        var target = images.Path("converted.qcow2");
+        var reported = new List<int>();
+
+        var result = await new QemuImg(Options.Create(new ImagesOptions())).ConvertAsync(vmdk, "vmdk", target, "qcow2",
+            percent => { reported.Add(percent); return Task.CompletedTask; }, TestContext.Current.CancellationToken);
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Equal(0, reported[0]);
+        Assert.Equal(100, reported[^1]);
+        Assert.Contains(reported, p => p is > 0 and < 100);
+        Assert.Equal(reported.Distinct().Order(), reported);   // each whole percentage once, rising
+        Assert.True(File.Exists(target));
+    }
+
+    [Theory]
+    [InlineData("    (12.50/100%)", 12)]
+    [InlineData("(100.00/100%)", 100)]
+    [InlineData("(0.00/100%)", 0)]
+    [InlineData("qemu-img: error", null)]
+    [InlineData("(150.00/100%)", null)]
+    [InlineData("", null)]
+    public void Progress_lines_are_read_as_whole_percentages(string line, int? percent) => Assert.Equal(percent, QemuImg.ParsePercent(line));
+
+    [Fact]
     public async Task Info_and_convert_run_under_the_configured_limits_with_openstacks_defaults_for_info()
     {
         using var images = TestImages.Create();
@@ -78,11 +106,11 @@ public sealed class QemuImgLimitsTests
         var ct = TestContext.Current.CancellationToken;
 
         Assert.Equal("1048576 30", (await defaults.InfoAsync("x", "qcow2", ct)).StandardOutput.Trim());
-        Assert.Equal("2097152 7200", (await defaults.ConvertAsync("x", "raw", "y", "qcow2", ct)).StandardOutput.Trim());
+        Assert.Equal("2097152 7200", (await defaults.ConvertAsync("x", "raw", "y", "qcow2", null, ct)).StandardOutput.Trim());
 
         var configured = new QemuImg(Options.Create(new ImagesOptions { QemuImg = reporter, QemuImgInfoAddressSpace = 512L << 20, QemuImgInfoCpuSeconds = 5, ConvertAddressSpace = 3L << 30, ConvertCpuSeconds = 60 }));
         Assert.Equal("524288 5", (await configured.InfoAsync("x", "qcow2", ct)).StandardOutput.Trim());
-        Assert.Equal("3145728 60", (await configured.ConvertAsync("x", "raw", "y", "qcow2", ct)).StandardOutput.Trim());
+        Assert.Equal("3145728 60", (await configured.ConvertAsync("x", "raw", "y", "qcow2", null, ct)).StandardOutput.Trim());
     }
 
     [Theory]

@@ -22,7 +22,7 @@ public sealed class StreamingReceiverTests : IDisposable
         var data = RandomNumberGenerator.GetBytes(9 * StreamingReceiver.BufferSize + 12345);
         var seen = new List<long>();
 
-        var staged = await StreamingReceiver.ReceiveAsync(_store, new RaggedStream(data), data.Length, long.MaxValue,
+        var staged = await StreamingReceiver.ReceiveAsync(_store, new RaggedStream(data), data.Length, long.MaxValue, true,
             received => { seen.Add(received); return Task.CompletedTask; }, TestContext.Current.CancellationToken);
         await using var _ = staged.File;
 
@@ -35,16 +35,30 @@ public sealed class StreamingReceiverTests : IDisposable
     }
 
     [Fact]
+    public async Task With_SHA512_off_only_SHA256_is_computed_and_the_data_is_stored_whole()
+    {
+        var data = RandomNumberGenerator.GetBytes(3 * StreamingReceiver.BufferSize + 99);
+
+        var staged = await StreamingReceiver.ReceiveAsync(_store, new RaggedStream(data), data.Length, long.MaxValue, false,
+            null, TestContext.Current.CancellationToken);
+        await using var _ = staged.File;
+
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(data)), staged.Sha256);
+        Assert.Null(staged.Sha512);
+        Assert.Equal(data, await File.ReadAllBytesAsync(staged.File.Path, TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
     public async Task A_source_that_fails_midway_or_crosses_the_cap_leaves_no_staging_file()
     {
         var data = RandomNumberGenerator.GetBytes(6 * StreamingReceiver.BufferSize);
 
         await Assert.ThrowsAsync<IOException>(() => StreamingReceiver.ReceiveAsync(_store, new RaggedStream(data, failAfter: 3 * StreamingReceiver.BufferSize + 7),
-            null, long.MaxValue, null, TestContext.Current.CancellationToken));
+            null, long.MaxValue, true, null, TestContext.Current.CancellationToken));
         Assert.Empty(Staged());
 
         var tooLarge = await Assert.ThrowsAsync<ImageTooLargeException>(() => StreamingReceiver.ReceiveAsync(_store, new RaggedStream(data),
-            null, 2 * StreamingReceiver.BufferSize + 1, null, TestContext.Current.CancellationToken));
+            null, 2 * StreamingReceiver.BufferSize + 1, true, null, TestContext.Current.CancellationToken));
         Assert.Equal(2 * StreamingReceiver.BufferSize + 1, tooLarge.Limit);
         Assert.Empty(Staged());
     }

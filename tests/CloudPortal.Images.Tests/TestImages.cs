@@ -37,6 +37,20 @@ public sealed class TestImages : IDisposable
 
     public async Task<string> VmdkAsync(string name = "boot.vmdk") => await ConvertAsync(Raw(name + ".raw"), "vmdk", name);
 
+    /// <summary>
+    /// A 2 MiB VMDK full of data (the boot sector, then random bytes): qemu-img converts it in many steps, so its
+    /// <c>-p</c> progress passes through values between 0 and 100 (the mostly empty boot disk jumps from 0 to 100).
+    /// </summary>
+    public async Task<string> FullVmdkAsync(string name = "full.vmdk")
+    {
+        var data = new byte[2 << 20];
+        System.Security.Cryptography.RandomNumberGenerator.Fill(data);
+        GuestImage.Raw().AsSpan(0, 512).CopyTo(data);
+        var raw = Path(name + ".raw");
+        await File.WriteAllBytesAsync(raw, data);
+        return await ConvertAsync(raw, "vmdk", name);
+    }
+
     /// <summary>A qcow2 whose backing file is another qcow2: refused at intake.</summary>
     public async Task<string> Qcow2WithBackingFileAsync()
     {

@@ -14,6 +14,7 @@ namespace CloudPortal.Images.Tests;
 public sealed class UploadTests
 {
     private static readonly string[] TestTag = ["test"];
+    private static readonly string[] BothHashes = ["sha256", "sha512"];
 
     [Theory]
     [InlineData("all-in-one")]
@@ -45,13 +46,23 @@ public sealed class UploadTests
             Assert.Equal(Sha256(data), download.Headers.GetValues("CloudPortal-Checksum-Sha256").Single());
             Assert.Equal(Sha512(data), download.Headers.GetValues("CloudPortal-Checksum-Sha512").Single());
 
-            // Raw and VMDK arrive as they are and are converted for the compute backend; the original checksum stays recorded.
+            // VMDK is converted for the compute backend, the original checksum staying recorded; qcow2 and raw back an
+            // overlay as they are: no conversion, no second file, the compute copy is the upload itself.
             var compute = image.GetProperty("compute");
-            Assert.Equal(format is "raw" or "vmdk" ? "qcow2" : format, compute.GetProperty("format").GetString());
-            if (format is "raw" or "vmdk")
+            Assert.Equal(format is "vmdk" ? "qcow2" : format, compute.GetProperty("format").GetString());
+            Assert.Equal(BothHashes, image.GetProperty("hashAlgorithms").EnumerateArray().Select(a => a.GetString()!).ToArray());
+            if (format is "vmdk")
             {
                 Assert.NotEqual(Sha256(data), compute.GetProperty("sha256").GetString());
                 Assert.Equal("done", image.GetProperty("conversion").GetString());
+                Assert.Equal(100, image.GetProperty("conversionPercent").GetInt32());
+            }
+            else
+            {
+                Assert.Equal(Sha256(data), compute.GetProperty("sha256").GetString());
+                Assert.Equal(JsonValueKind.Null, image.GetProperty("conversion").ValueKind);
+                Assert.Equal(JsonValueKind.Null, image.GetProperty("conversionPercent").ValueKind);
+                Assert.Equal($"{id:N}.original", Path.GetFileName(Assert.Single(StoredFiles(cloud, id))));
             }
         }
     }
@@ -78,7 +89,9 @@ public sealed class UploadTests
         var bytes = await whole.Content.ReadAsByteArrayAsync();
         Assert.Equal(expected, whole.Headers.GetValues("CloudPortal-Checksum-Sha256").Single());
         Assert.Equal(expected, Sha256(bytes));
-        Assert.Equal("qcow2", whole.Headers.GetValues("CloudPortal-Disk-Format").Single());
+        // Raw is not converted: agents get the bytes uploaded, as raw.
+        Assert.Equal(Sha256(raw), expected);
+        Assert.Equal("raw", whole.Headers.GetValues("CloudPortal-Disk-Format").Single());
         Assert.Equal("bytes", whole.Headers.AcceptRanges.Single());
 
         // Resume: the rest from an offset, only if the data is still the same (If-Range on the ETag).

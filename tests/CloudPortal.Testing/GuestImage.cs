@@ -43,14 +43,17 @@ public static class GuestImage
     /// <summary>The same disk as qcow2 (qemu-img convert), made once per test process.</summary>
     public static byte[] Qcow2() => CachedQcow2.Value;
 
-    /// <summary>Creates an image through Images' API (<paramref name="images"/> acts in the project), uploads the qcow2 guest and waits until it is active.</summary>
-    public static async Task<Guid> UploadAsync(HttpClient images, string name = "guest")
+    /// <summary>
+    /// Creates an image through Images' API (<paramref name="images"/> acts in the project), uploads the guest as
+    /// <paramref name="diskFormat"/> (<c>qcow2</c> or <c>raw</c>) and waits until it is active.
+    /// </summary>
+    public static async Task<Guid> UploadAsync(HttpClient images, string name = "guest", string diskFormat = "qcow2")
     {
         ArgumentNullException.ThrowIfNull(images);
-        using var created = await images.PostAsJsonAsync("images/v2/images", new { name, diskFormat = "qcow2" });
+        using var created = await images.PostAsJsonAsync("images/v2/images", new { name, diskFormat });
         Assert.True(created.StatusCode == HttpStatusCode.Created, $"create image: {(int)created.StatusCode} {await created.Content.ReadAsStringAsync()}");
         var id = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
-        using var content = new ByteArrayContent(Qcow2());
+        using var content = new ByteArrayContent(diskFormat == "raw" ? Raw() : Qcow2());
         content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
         using var uploaded = await images.PutAsync($"images/v2/images/{id}/file", content);
         Assert.True(uploaded.IsSuccessStatusCode, $"upload: {(int)uploaded.StatusCode} {await uploaded.Content.ReadAsStringAsync()}");

@@ -32,7 +32,12 @@ public sealed record DiskImageHeader(string Format, ulong VirtualSizeBytes, bool
         return new DiskImageHeader(OtherFormat(bytes) ?? DiskFormats.Raw, (ulong)file.Length, RefersToOtherFiles: false);
     }
 
-    /// <summary>Formats qemu would recognise, so that one of them declared as raw is refused rather than booted as bytes.</summary>
+    /// <summary>
+    /// Formats qemu would recognise, so that one of them declared as raw is refused rather than cached as a raw base: a
+    /// raw image backs overlays as it is, and anything with a header of its own (a backing file, extents, encryption)
+    /// must never reach the node as "raw". The agent names the backing format, so QEMU would not probe it anyway; this
+    /// keeps the catalog's promise checked on the node too.
+    /// </summary>
     private static string? OtherFormat(ReadOnlySpan<byte> bytes)
     {
         static bool At(ReadOnlySpan<byte> b, int offset, ReadOnlySpan<byte> magic) => b.Length >= offset + magic.Length && b.Slice(offset, magic.Length).SequenceEqual(magic);
@@ -46,6 +51,16 @@ public sealed record DiskImageHeader(string Format, ulong VirtualSizeBytes, bool
             return "vpc";
         if (At(bytes, 64, [0x7F, 0x10, 0xDA, 0xBE]))
             return "vdi";
+        if (At(bytes, 0, [0x4C, 0x55, 0x4B, 0x53, 0xBA, 0xBE]))   // "LUKS\xba\xbe"
+            return "luks";
+        if (At(bytes, 0, "# Disk DescriptorFile"u8))
+            return "vmdk";      // a text descriptor naming extent files
+        if (At(bytes, 0, "WithoutFreeSpace"u8) || At(bytes, 0, "WithouFreSpacExt"u8))
+            return "parallels";
+        if (At(bytes, 0, "Bochs Virtual HD Image"u8))
+            return "bochs";
+        if (At(bytes, 0, "#!/bin/sh\n#V2.0 Format\n"u8))
+            return "cloop";
         return null;
     }
 }

@@ -3,7 +3,11 @@ using CloudPortal.ComputeAgent.Libvirt;
 
 namespace CloudPortal.ComputeAgent.Storage;
 
-/// <summary>Instance root disks: a qcow2 overlay per instance in the instances pool, backed by a cached base image.</summary>
+/// <summary>
+/// Instance root disks: a qcow2 overlay per instance in the instances pool, backed by a cached base image, qcow2 or raw
+/// (a raw upload is not converted: it backs overlays as it is). The backing format is always named, from the verified
+/// header, so QEMU never probes the base image.
+/// </summary>
 public sealed class InstanceDisks(StoragePools pools)
 {
     public const ulong GiB = 1024UL * 1024 * 1024;

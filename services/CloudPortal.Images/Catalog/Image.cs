@@ -64,9 +64,10 @@ public sealed class Image
 
     public string? Sha256 { get; set; }
 
+    /// <summary>Null when SHA-512 was off (<see cref="ImagesOptions.HashAlgorithms"/>) as the data arrived.</summary>
     public string? Sha512 { get; set; }
 
-    /// <summary>The format agents receive (qcow2 after a conversion; otherwise the original format).</summary>
+    /// <summary>The format agents receive (qcow2 after a conversion; otherwise the original format: raw backs an overlay as it is).</summary>
     public string? ComputeFormat { get; set; }
 
     public long? ComputeSizeBytes { get; set; }
@@ -89,6 +90,9 @@ public sealed class Image
     public string? ImportError { get; set; }
 
     public string? ConversionState { get; set; }
+
+    /// <summary>How far the running conversion is, 0-100 (qemu-img's own progress); 100 once done, null before it starts.</summary>
+    public int? ConversionPercent { get; set; }
 
     /// <summary>Until when the import or conversion job working on the image holds it (see <see cref="Jobs.JobLease"/>).</summary>
     public DateTime? JobLeaseUntil { get; set; }

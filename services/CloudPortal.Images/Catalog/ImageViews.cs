@@ -20,11 +20,13 @@ public sealed record ImageView(
     long? VirtualSize,
     string? Sha256,
     string? Sha512,
+    IReadOnlyList<string> HashAlgorithms,
     int MinRamMb,
     int MinDiskGb,
     IReadOnlyList<string> Tags,
     IReadOnlyDictionary<string, string> Properties,
     string? Conversion,
+    int? ConversionPercent,
     ComputeCopyView? Compute,
     ImportView? Import,
     FailureView? Failure,
@@ -47,11 +49,13 @@ public sealed record ImageView(
         image.VirtualSizeBytes,
         image.Sha256,
         image.Sha512,
+        HashesOf(image),
         image.MinRamMb,
         image.MinDiskGb,
         tags,
         image.Properties,
         image.ConversionState,
+        image.ConversionPercent,
         image.ComputeFormat is { } format && image.ComputeSha256 is { } sha && image.ComputeSizeBytes is { } size ? new ComputeCopyView(format, size, sha) : null,
         ownerView && image.ImportUrl is { } url ? new ImportView(url, image.ImportBytes, image.ImportTotalBytes, image.ImportAttempts, image.ImportError) : null,
         ownerView && image.FailureCode is { } code ? new FailureView(code, image.FailureReason ?? "") : null,
@@ -59,6 +63,10 @@ public sealed record ImageView(
         image.UpdatedAt,
         $"/images/v2/images/{image.Id}",
         $"/images/v2/images/{image.Id}/file");
+
+    /// <summary>Which checksums of the data as it arrived were computed (SHA-256 always; SHA-512 unless turned off).</summary>
+    private static IReadOnlyList<string> HashesOf(Image image) =>
+        image.Sha256 is null ? [] : image.Sha512 is null ? [Intake.HashAlgorithms.Sha256] : [Intake.HashAlgorithms.Sha256, Intake.HashAlgorithms.Sha512];
 
     public static string Lower<T>(T value) where T : struct, Enum => value.ToString().ToLowerInvariant();
 }

@@ -15,8 +15,9 @@ using Microsoft.Extensions.Options;
 namespace CloudPortal.Images.Conversion;
 
 /// <summary>
-/// Converts an image that arrived as raw, VMDK, VHD or VHDX into the compute backend's format (qcow2)
-/// with <c>qemu-img convert</c> given both formats explicitly. The original data and its checksums stay;
+/// Converts an image that arrived as VMDK, VHD or VHDX (formats an instance overlay cannot be backed by) into qcow2
+/// with <c>qemu-img convert -p</c> given both formats explicitly; its progress goes to the image's
+/// <c>ConversionPercent</c> every <see cref="ImagesOptions.ConversionProgressInterval"/>. The original data and its checksums stay;
 /// the converted copy gets its own checksum, which agents verify. The image becomes active when the copy is
 /// in place; after the last failed attempt it is killed with the reason.
 /// </summary>
@@ -46,7 +47,7 @@ public sealed class ConvertImageJob(ImagesDbContext db, IImageStore store, QemuI
     private async Task ConvertAsync(Image image, Guid lease, PerformContext? context, CancellationToken cancellationToken)
     {
         var imageId = image.Id;
-        await db.Images.Where(i => i.Id == imageId).ExecuteUpdateAsync(s => s.SetProperty(i => i.ConversionState, "running"), cancellationToken);
+        await db.Images.Where(i => i.Id == imageId).ExecuteUpdateAsync(s => s.SetProperty(i => i.ConversionState, "running").SetProperty(i => i.ConversionPercent, 0), cancellationToken);
         await using var heartbeat = Heartbeat.Start(scopes, imageId, lease, options.Value, time);
         var attempt = (context?.GetJobParameter<int>("RetryCount") ?? 0) + 1;
 
@@ -55,7 +56,8 @@ public sealed class ConvertImageJob(ImagesDbContext db, IImageStore store, QemuI
         await using var output = store.CreateStagingFile();
         try
         {
-            var converted = await qemuImg.ConvertAsync(source, DiskFormats.QemuName(image.DiskFormat!), output.Path, DiskFormats.Compute, cancellationToken);
+            var converted = await qemuImg.ConvertAsync(source, DiskFormats.QemuName(image.DiskFormat!), output.Path, DiskFormats.Compute,
+                Progress(imageId, cancellationToken), cancellationToken);
             // Not worth retrying: the same data meets the same limits again.
             if (converted.ExceededLimits)
                 throw new IntakeRefusedException(ImageInspector.TooComplex, "qemu-img exceeded its memory or CPU limit converting the image.");
@@ -76,6 +78,7 @@ public sealed class ConvertImageJob(ImagesDbContext db, IImageStore store, QemuI
             tracked.ComputeSizeBytes = size;
             tracked.ComputeSha256 = sha256;
             tracked.ConversionState = "done";
+            tracked.ConversionPercent = 100;
             (tracked.JobLeaseHolder, tracked.JobLeaseUntil) = (null, null);
             tracked.Status = ImageStatus.Active;
             tracked.UpdatedAt = time.GetUtcNow().UtcDateTime;
@@ -97,5 +100,26 @@ public sealed class ConvertImageJob(ImagesDbContext db, IImageStore store, QemuI
             logger.ConversionRetry(imageId, attempt, ex.Message);
             throw;
         }
+    }
+
+    /// <summary>
+    /// Writes qemu-img's percentage to the image, at most once per interval (the 100 comes with the commit), on a
+    /// DbContext of its own: the job's waits on qemu-img meanwhile, and a report must not hold the conversion up for long.
+    /// </summary>
+    private Func<int, Task> Progress(Guid imageId, CancellationToken cancellationToken)
+    {
+        var interval = options.Value.ConversionProgressInterval;
+        var last = time.GetTimestamp();   // the 0 written as the conversion started
+        return async percent =>
+        {
+            if (percent is <= 0 or >= 100 || time.GetElapsedTime(last) < interval)
+                return;
+            last = time.GetTimestamp();
+            await using var scope = scopes.CreateAsyncScope();
+            await scope.ServiceProvider.GetRequiredService<ImagesDbContext>().Images
+                .Where(i => i.Id == imageId && i.Status == ImageStatus.Saving)
+                .ExecuteUpdateAsync(s => s.SetProperty(i => i.ConversionPercent, percent), cancellationToken);
+            logger.ConversionProgress(imageId, percent);
+        };
     }
 }

@@ -129,7 +129,7 @@ public sealed class ImportImageJob(ImagesDbContext db, ImportGuard guard, IImage
                 await db.Images.Where(i => i.Id == imageId).ExecuteUpdateAsync(s => s.SetProperty(i => i.ImportTotalBytes, total), cancellationToken);
                 await using var body = new IdleTimeoutStream(await response.Content.ReadAsStreamAsync(cancellationToken), options.Value.ImportIdleTimeout);
                 var lastReport = DateTime.UtcNow;
-                var staged = await StreamingReceiver.ReceiveAsync(store, body, total, max, async received =>
+                var staged = await StreamingReceiver.ReceiveAsync(store, body, total, max, options.Value.Sha512, async received =>
                 {
                     if (DateTime.UtcNow - lastReport < TimeSpan.FromSeconds(1))
                         return;

@@ -12,7 +12,7 @@ public static class DiskFormats
 
     public static IReadOnlyList<string> All { get; } = [Qcow2, Raw, Iso, Vmdk, Vhd, Vhdx];
 
-    /// <summary>The compute backend's format: everything that is not already qcow2 (or an ISO, attached as a CD-ROM) is converted to it.</summary>
+    /// <summary>What a conversion produces: the one format, besides raw, an instance overlay (qcow2) can have as its backing file.</summary>
     public const string Compute = Qcow2;
 
     public static string QemuName(string format) => format switch
@@ -22,7 +22,12 @@ public static class DiskFormats
         _ => format,
     };
 
-    public static bool NeedsConversion(string format) => format is Raw or Vmdk or Vhd or Vhdx;
+    /// <summary>
+    /// Formats the compute backend cannot use as the backing file of an instance's qcow2 overlay. qcow2 and raw back an
+    /// overlay as they are (raw needs no conversion: the agent names the backing format explicitly, so QEMU never probes
+    /// it); an ISO is not booted as a disk at all.
+    /// </summary>
+    public static bool NeedsConversion(string format) => format is Vmdk or Vhd or Vhdx;
 
     /// <summary>
     /// Whether data detected as <paramref name="detected"/> may be declared <paramref name="declared"/>. Only one

@@ -43,13 +43,15 @@ public sealed class QemuImg(IOptions<ImagesOptions> options)
         return RunAsync(["info", "--output=json", "-f", qemuFormat, path], o.QemuImgInfoAddressSpace, o.QemuImgInfoCpuSeconds, o.InspectTimeout, cancellationToken);
     }
 
-    public Task<ProcessResult> ConvertAsync(string source, string sourceFormat, string target, string targetFormat, CancellationToken cancellationToken)
+    /// <param name="progress">Called with each new whole percentage qemu-img reports (<c>-p</c>), in order, awaited before reading on.</param>
+    public Task<ProcessResult> ConvertAsync(string source, string sourceFormat, string target, string targetFormat, Func<int, Task>? progress, CancellationToken cancellationToken)
     {
         var o = options.Value;
-        return RunAsync(["convert", "-f", sourceFormat, "-O", targetFormat, source, target], o.ConvertAddressSpace, o.ConvertCpuSeconds, o.ConvertTimeout, cancellationToken);
+        return RunAsync(["convert", "-p", "-f", sourceFormat, "-O", targetFormat, source, target], o.ConvertAddressSpace, o.ConvertCpuSeconds, o.ConvertTimeout, cancellationToken, progress);
     }
 
-    private async Task<ProcessResult> RunAsync(IReadOnlyList<string> args, long addressSpace, int cpuSeconds, TimeSpan timeout, CancellationToken cancellationToken)
+    private async Task<ProcessResult> RunAsync(IReadOnlyList<string> args, long addressSpace, int cpuSeconds, TimeSpan timeout, CancellationToken cancellationToken,
+        Func<int, Task>? progress = null)
     {
         var o = options.Value;
         var info = new ProcessStartInfo(o.Prlimit)
@@ -73,7 +75,7 @@ public sealed class QemuImg(IOptions<ImagesOptions> options)
             throw new InvalidOperationException($"cannot run {o.Prlimit}: {ex.Message} (install util-linux)", ex);
         }
         // Both streams at once, so a child filling one pipe never blocks while we wait on the other.
-        var stdout = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
+        var stdout = progress is null ? process.StandardOutput.ReadToEndAsync(CancellationToken.None) : ReadProgressAsync(process.StandardOutput, progress);
         var stderr = process.StandardError.ReadToEndAsync(CancellationToken.None);
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         if (timeout != Timeout.InfiniteTimeSpan)
@@ -94,6 +96,58 @@ public sealed class QemuImg(IOptions<ImagesOptions> options)
         if (result.ExitCode is 126 or 127 || (result.ExitCode != 0 && result.StandardError.StartsWith("prlimit:", StringComparison.Ordinal)))
             throw new InvalidOperationException($"cannot run {o.QemuImg} under {o.Prlimit}: {result.StandardError.Trim()} (install qemu-utils and util-linux)");
         return result;
+    }
+
+    /// <summary>
+    /// Reads <c>qemu-img convert -p</c>'s output, <c>"    (12.50/100%)\r"</c> again and again, reporting each new whole
+    /// percentage; returns the whole output. A callback that fails stops the reports, never the conversion.
+    /// </summary>
+    private static async Task<string> ReadProgressAsync(StreamReader output, Func<int, Task> progress)
+    {
+        var all = new StringBuilder();
+        var line = new StringBuilder();
+        var buffer = new char[256];
+        var last = -1;
+        var reporting = true;
+        int read;
+        while ((read = await output.ReadAsync(buffer, CancellationToken.None)) > 0)
+        {
+            all.Append(buffer, 0, read);
+            for (var i = 0; i < read; i++)
+            {
+                if (buffer[i] is not ('\r' or '\n'))
+                {
+                    line.Append(buffer[i]);
+                    continue;
+                }
+                if (reporting && ParsePercent(line.ToString()) is { } percent && percent > last)
+                {
+                    last = percent;
+                    try
+                    {
+                        await progress(percent);
+                    }
+                    catch (Exception)
+                    {
+                        reporting = false;   // a lost progress report is no reason to lose the conversion
+                    }
+                }
+                line.Clear();
+            }
+        }
+        return all.ToString();
+    }
+
+    /// <summary>The whole percentage of one progress line (<c>"(12.50/100%)"</c>), or null for anything else.</summary>
+    public static int? ParsePercent(string line)
+    {
+        ArgumentNullException.ThrowIfNull(line);
+        var text = line.Trim();
+        if (!text.StartsWith('(') || !text.EndsWith("/100%)", StringComparison.Ordinal))
+            return null;
+        return double.TryParse(text.AsSpan(1, text.Length - 1 - "/100%)".Length), NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value is >= 0 and <= 100
+            ? (int)value
+            : null;
     }
 
     /// <summary>qemu-img's first error line, without the server's paths.</summary>

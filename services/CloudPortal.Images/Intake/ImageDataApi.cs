@@ -30,7 +30,7 @@ public static class ImageDataApi
         api.MapPut("/images/{imageId:guid}/file", Upload)
             .WithSummary("Upload an image's data")
             .WithDescription("The raw bytes as the body, with `Content-Length` or chunked, into a `queued` image. The data is inspected " +
-                "(format from the bytes, no backing or data files): 204 when the image is active, 202 when a conversion to qcow2 follows, " +
+                "(format from the bytes, no backing or data files): 204 when the image is active, 202 when a conversion to qcow2 follows (VMDK, VHD, VHDX; qcow2 and raw are active at once), " +
                 "400 with the refusal code when the data is refused (the image is killed), 409 over quota or when the image is not queued, " +
                 "413 over the size cap. An interrupted upload puts the image back to `queued`.")
             .Accepts<Stream>("application/octet-stream")
@@ -45,7 +45,7 @@ public static class ImageDataApi
         // Compute nodes hold no token: the signed URL is their credential, so this route checks one or the other itself.
         api.MapGet("/images/{imageId:guid}/compute-file", DownloadForCompute).AllowAnonymous()
             .WithSummary("Download the copy compute agents boot from")
-            .WithDescription($"Opened by the signed, expiring URL Images gives Compute for a launch (`expires`, `signature`), or by a cloud admin or service token: compute nodes hold no token of their own. The data in the compute backend's format (qcow2 after a conversion, else the original) of an active image. " +
+            .WithDescription($"Opened by the signed, expiring URL Images gives Compute for a launch (`expires`, `signature`), or by a cloud admin or service token: compute nodes hold no token of their own. The data in the compute backend's format (qcow2 after a conversion, else the original: qcow2 or raw) of an active image. " +
                 $"`{Sha256Header}` and the strong `ETag` are that copy's SHA-256, so an agent verifies what it cached and resumes with `Range` + `If-Range` (206).")
             .Produces<Stream>(StatusCodes.Status200OK, "application/octet-stream").Produces<Stream>(StatusCodes.Status206PartialContent, "application/octet-stream")
             .ProducesProblems(401, 403, 404, 409, 503);
@@ -82,7 +82,7 @@ public static class ImageDataApi
         var clock = System.Diagnostics.Stopwatch.StartNew();
         try
         {
-            staged = await StreamingReceiver.ReceiveAsync(store, http.Request.Body, length, max, async _ =>
+            staged = await StreamingReceiver.ReceiveAsync(store, http.Request.Body, length, max, options.Value.Sha512, async _ =>
             {
                 // A heartbeat, so an upload whose process died can be told from a slow one.
                 if (DateTime.UtcNow - lastBeat < options.Value.UploadHeartbeat)

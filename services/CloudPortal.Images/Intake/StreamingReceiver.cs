@@ -13,7 +13,8 @@ public sealed class ImageTooLargeException(long limit) : Exception($"The image i
 }
 
 /// <summary>Data received into staging, with what was measured on the way.</summary>
-public sealed record StagedData(StagingFile File, long Size, string Sha256, string Sha512);
+/// <param name="Sha512">Null when SHA-512 is turned off (<see cref="ImagesOptions.HashAlgorithms"/>).</param>
+public sealed record StagedData(StagingFile File, long Size, string Sha256, string? Sha512);
 
 /// <summary>
 /// Streams data into a staging file with constant memory: a fixed ring of buffers flows through four stages that
@@ -30,8 +31,9 @@ public static class StreamingReceiver
     private const int Buffers = 4;
 
     /// <param name="expectedLength">The announced length (Content-Length), used to preallocate; null when unknown.</param>
+    /// <param name="sha512">Whether to compute SHA-512 besides SHA-256 (its stage is left out when not).</param>
     /// <param name="progress">Called with the bytes received so far, after each buffer.</param>
-    public static async Task<StagedData> ReceiveAsync(IImageStore store, Stream source, long? expectedLength, long maxBytes,
+    public static async Task<StagedData> ReceiveAsync(IImageStore store, Stream source, long? expectedLength, long maxBytes, bool sha512,
         Func<long, Task>? progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(store);
@@ -46,7 +48,7 @@ public static class StreamingReceiver
         try
         {
             using var sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            using var sha512 = IncrementalHash.CreateHash(HashAlgorithmName.SHA512);
+            using var sha512Hash = sha512 ? IncrementalHash.CreateHash(HashAlgorithmName.SHA512) : null;
             var free = Channel.CreateBounded<byte[]>(Buffers);
             foreach (var buffer in rented)
                 free.Writer.TryWrite(buffer);
@@ -62,7 +64,7 @@ public static class StreamingReceiver
             {
                 Stage[] stages =
                 [
-                    new(chunk => sha512.AppendData(chunk.Buffer, 0, chunk.Count)),
+                    .. sha512Hash is null ? Array.Empty<Stage>() : [new(chunk => sha512Hash.AppendData(chunk.Buffer, 0, chunk.Count))],
                     new(chunk => sha256.AppendData(chunk.Buffer, 0, chunk.Count)),
                     new(chunk => file.Write(chunk.Buffer, 0, chunk.Count)),
                 ];
@@ -105,7 +107,7 @@ public static class StreamingReceiver
             }
             return new StagedData(staging, total,
                 Convert.ToHexStringLower(sha256.GetHashAndReset()),
-                Convert.ToHexStringLower(sha512.GetHashAndReset()));
+                sha512Hash is null ? null : Convert.ToHexStringLower(sha512Hash.GetHashAndReset()));
         }
         catch
         {

@@ -11,7 +11,8 @@ namespace CloudPortal.Compute.Tests.Lifecycle;
 /// The path a user judges the product by, on real libvirt/KVM, all-in-one and distributed: a member of a fresh project
 /// uploads the TESTING.md guest, launches it, sees it active, reads the guest's own line from the console, drives every
 /// power action, opens the VNC console, deletes it — and afterwards libvirt has nothing of it, the Scheduler holds no
-/// claim and the quota view counts nothing.
+/// claim and the quota view counts nothing. All-in-one uploads the guest as raw, distributed as qcow2: the two
+/// formats that back an instance's overlay as they are (raw is not converted), each proven on the whole path.
 /// </summary>
 public sealed class LaunchToGuestTests
 {
@@ -31,9 +32,11 @@ public sealed class LaunchToGuestTests
         Assert.False(node.GetProperty("simulated").GetBoolean(), $"the node must run real libvirt/QEMU, not the simulated driver: {node}");
         using var member = new ComputeClient(cloud, tenants.Token("memberA"), tenants.ProjectA);
 
-        var image = await member.UploadGuestAsync();
+        var format = mode == "all-in-one" ? "raw" : "qcow2";
+        var image = await member.UploadGuestAsync(diskFormat: format);
         var id = await member.LaunchOneAsync(image, name: "first-guest");
         var active = await member.WaitForStatusAsync(id, "active");
+        Assert.Equal(format, await OverlayBackingFormatAsync($"cp-{id}"));
         Assert.Equal("running", active.GetProperty("powerState").GetString());
         Assert.Equal(JsonValueKind.Null, active.GetProperty("fault").ValueKind);
         Assert.Equal("m1.tiny", active.GetProperty("flavor").GetProperty("name").GetString());
@@ -92,6 +95,17 @@ public sealed class LaunchToGuestTests
         Assert.Equal(["active", "paused", "stopped", "suspended"], statuses);
         Assert.Equal("m1.tiny", project.GetProperty("byFlavor").EnumerateArray().Single().GetProperty("flavor").GetString());
         Assert.True(project.GetProperty("total").GetProperty("instanceHours").GetDouble() > 0);
+    }
+
+    /// <summary>The format libvirt reads for the backing file of the domain's root disk (its qcow2 overlay): the cached image as uploaded.</summary>
+    private static async Task<string?> OverlayBackingFormatAsync(string domain)
+    {
+        var overlay = System.Xml.Linq.XDocument.Parse(await Virsh.OkAsync("dumpxml", domain)).Descendants("disk")
+            .Where(d => (string?)d.Attribute("device") == "disk").Select(d => (string?)d.Element("source")?.Attribute("file")).First();
+        Assert.NotNull(overlay);
+        var volume = System.Xml.Linq.XDocument.Parse(await Virsh.OkAsync("vol-dumpxml", overlay));
+        Assert.Equal("qcow2", (string?)volume.Root!.Element("target")?.Element("format")?.Attribute("type"));
+        return (string?)volume.Root.Element("backingStore")?.Element("format")?.Attribute("type");
     }
 
     /// <summary>The ticket opens the instance's VNC server through Compute's proxy (QEMU greets with its RFB version) once only.</summary>

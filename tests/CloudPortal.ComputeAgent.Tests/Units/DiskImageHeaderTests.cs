@@ -51,6 +51,10 @@ public sealed class DiskImageHeaderTests : IDisposable
 
         Assert.Equal("vmdk", DiskImageHeader.Read(Write("a.vmdk", vmdk)).Format);
         Assert.Equal("vdi", DiskImageHeader.Read(Write("a.vdi", vdi)).Format);
+        // Headers that name other files or hide the data: never a raw base image, whatever the command says.
+        Assert.Equal("luks", DiskImageHeader.Read(Write("a.luks", [0x4C, 0x55, 0x4B, 0x53, 0xBA, 0xBE, 0, 1])).Format);
+        Assert.Equal("vmdk", DiskImageHeader.Read(Write("a.vmdk.txt", "# Disk DescriptorFile\nRW 2048 FLAT \"/etc/shadow\" 0\n"u8.ToArray())).Format);
+        Assert.Equal("parallels", DiskImageHeader.Read(Write("a.hdd", "WithoutFreeSpace\0\0\0\0"u8.ToArray())).Format);
         Assert.Equal(DiskFormats.Raw, DiskImageHeader.Read(Write("empty", [])).Format);
     }
 

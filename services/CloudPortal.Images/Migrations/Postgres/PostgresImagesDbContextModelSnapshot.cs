@@ -46,6 +46,9 @@ namespace CloudPortal.Images.Migrations.Postgres
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)");
 
+                    b.Property<int?>("ConversionPercent")
+                        .HasColumnType("integer");
+
                     b.Property<string>("ConversionState")
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)");

@@ -39,6 +39,9 @@ namespace CloudPortal.Images.Migrations.Sqlite
                         .HasMaxLength(16)
                         .HasColumnType("TEXT");
 
+                    b.Property<int?>("ConversionPercent")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("ConversionState")
                         .HasMaxLength(16)
                         .HasColumnType("TEXT");
