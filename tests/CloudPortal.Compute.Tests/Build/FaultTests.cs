@@ -69,7 +69,7 @@ public sealed class FaultTests
         // The node comes back and carries out the spawn it was sent: Compute answers the late InstanceSpawned with a delete.
         var agent = await cloud.StartAgentAsync(cloud.Node);
         await Eventually.TrueAsync(() => Task.FromResult(cloud.ComputeProcess.Output.Contains($"Instance {id} was spawned on {cloud.Node} although it is Error", StringComparison.Ordinal)),
-            "Compute to hear the late spawn", TimeSpan.FromSeconds(90), () => agent.Output);
+            "Compute to hear the late spawn", TimeSpan.FromMinutes(3), () => agent.Output);
         await Eventually.TrueAsync(async () => !(await Virsh.DomainsAsync()).Contains($"cp-{id}"), "the late domain removed");
         var still = await member.ShowAsync(id);
         Assert.Equal("error", still.GetProperty("status").GetString());
