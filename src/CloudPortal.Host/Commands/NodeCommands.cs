@@ -71,11 +71,7 @@ internal static class NodeCommands
         if (!options.UsesRabbitMq)
             throw new StartupException("nodes register with RabbitMQ: set CloudPortal:Bus:RabbitMq to the control plane's bus (all-in-one's own agent needs no registration)");
         var bus = RabbitMqAddress.Parse(options.RabbitMq!);
-        var management = options.RabbitMqManagement is { Length: > 0 } configured
-            ? new Uri(configured.EndsWith('/') ? configured : configured + "/")
-            : new Uri($"http://{bus.Host}:15672/");
-        var password = bus.UserInfo.Split(':', 2) is [_, var p] ? Uri.UnescapeDataString(p) : "guest";
-        return (bus, new ManagementApi(management, RabbitMqAddress.UserName(bus), password));
+        return (bus, new ManagementApi(RabbitMqAddress.Management(options, bus), RabbitMqAddress.UserName(bus), RabbitMqAddress.Password(bus)));
     }
 
     private static string Escape(string segment) => Uri.EscapeDataString(segment);

@@ -1,3 +1,5 @@
+using CloudPortal.ServiceDefaults.Configuration;
+
 namespace CloudPortal.ServiceDefaults.Messaging;
 
 public static class RabbitMqAddress
@@ -13,6 +15,23 @@ public static class RabbitMqAddress
     /// <summary>The user the URI connects as (RabbitMQ's default, <c>guest</c>, when it names none).</summary>
     public static string UserName(Uri uri) =>
         uri.UserInfo.Length == 0 ? "guest" : Uri.UnescapeDataString(uri.UserInfo.Split(':', 2)[0]);
+
+    /// <summary>The password the URI connects with (RabbitMQ's default, <c>guest</c>, when it names none).</summary>
+    public static string Password(Uri uri) =>
+        uri.UserInfo.Split(':', 2) is [_, var password] ? Uri.UnescapeDataString(password) : "guest";
+
+    /// <summary>
+    /// RabbitMQ's management API for this bus: <c>CloudPortal:Bus:RabbitMqManagement</c>, else port 15672 of the bus's
+    /// host. Callers sign in with the bus URI's own user.
+    /// </summary>
+    public static Uri Management(BusOptions options, Uri bus)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(bus);
+        return string.IsNullOrWhiteSpace(options.RabbitMqManagement)
+            ? new Uri($"http://{bus.Host}:15672/")
+            : new Uri(options.RabbitMqManagement.TrimEnd('/') + "/");
+    }
 
     /// <summary>The URI's virtual host: <c>/</c> when its path is empty.</summary>
     public static string VirtualHost(Uri uri) =>

@@ -162,11 +162,8 @@ public sealed partial class BrokerDeadLetters(IConfiguration configuration, IHtt
     private async Task<HashSet<string>> ErrorQueuesAsync(CancellationToken cancellationToken)
     {
         var bus = BusUri();
-        var configured = configuration.GetCloudPortalOptions().Bus.RabbitMqManagement;
-        var management = string.IsNullOrWhiteSpace(configured) ? new Uri($"http://{bus.Host}:15672/") : new Uri(configured.TrimEnd('/') + "/");
-        // The bus's own user, as `admin node-register` uses it.
-        var user = RabbitMqAddress.UserName(bus);
-        var password = bus.UserInfo.Split(':', 2) is [_, var p] ? Uri.UnescapeDataString(p) : "guest";
+        var management = RabbitMqAddress.Management(configuration.GetCloudPortalOptions().Bus, bus);
+        var (user, password) = (RabbitMqAddress.UserName(bus), RabbitMqAddress.Password(bus));
         using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(management, $"api/queues/{Uri.EscapeDataString(RabbitMqAddress.VirtualHost(bus))}?columns=name"));
         request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{user}:{password}")));
         using var response = await http.CreateClient(ManagementClient).SendAsync(request, cancellationToken).ConfigureAwait(false);
