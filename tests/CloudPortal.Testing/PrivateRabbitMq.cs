@@ -62,8 +62,16 @@ public sealed class PrivateRabbitMq : IAsyncDisposable
     /// <summary>A real restart: the broker application stops (every connection drops) and starts again from its data.</summary>
     public async Task RestartAsync(TimeSpan downFor)
     {
-        await CtlAsync("stop_app");
+        await StopAppAsync();
         await Task.Delay(downFor);
+        await StartAppAsync();
+    }
+
+    /// <summary>Stops the broker application (every connection drops, nothing accepts new ones) until <see cref="StartAppAsync"/>.</summary>
+    public Task StopAppAsync() => CtlAsync("stop_app");
+
+    public async Task StartAppAsync()
+    {
         await CtlAsync("start_app");
         await AwaitStartupAsync();
     }

@@ -189,18 +189,22 @@ public sealed class LaunchInstances(ComputeDbContext db, IRequestClient<GetLaunc
 
     private async Task<(LaunchImage? Image, ProblemHttpResult? Problem)> AskImagesAsync(Guid imageId, Guid project, CancellationToken cancellationToken)
     {
+        // The request's timeout runs from its send, and a send waits while the bus reconnects to a restarting broker:
+        // this bound covers both, so the client gets its 503 instead of an open-ended wait.
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        bounded.CancelAfter(options.Value.RequestTimeout);
         try
         {
             // The URL must outlive every attempt of the build (and a download resumed near its end).
             var validFor = options.Value.BuildTimeout + TimeSpan.FromMinutes(5);
-            var response = await images.GetResponse<LaunchImage, ImageNotLaunchable>(new GetLaunchImage(imageId, project, validFor), cancellationToken,
+            var response = await images.GetResponse<LaunchImage, ImageNotLaunchable>(new GetLaunchImage(imageId, project, validFor), bounded.Token,
                 RequestTimeout.After(ms: (int)options.Value.RequestTimeout.TotalMilliseconds));
             if (response.Is(out Response<LaunchImage>? ok))
                 return (ok!.Message, null);
             response.Is(out Response<ImageNotLaunchable>? refused);
             return (null, Problems.BadRequest(refused!.Message.Code, "Image cannot be launched", refused.Message.Reason));
         }
-        catch (MassTransitException) when (!cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when (ex is MassTransitException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {
             // No answer (timeout), the broker unreachable, or Images failed on it: nothing was created, the client may retry.
             return (null, Problems.Of(StatusCodes.Status503ServiceUnavailable, "images_unavailable", "Images did not answer",

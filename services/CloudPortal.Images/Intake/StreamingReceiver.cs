@@ -30,6 +30,12 @@ public static class StreamingReceiver
     /// <summary>Buffers in flight: enough for every stage to have one and the receiver to fill the next.</summary>
     private const int Buffers = 4;
 
+    /// <summary>
+    /// The rings' buffers, kept between uploads and bounded: at most four uploads' rings (64 MiB) stay allocated, so
+    /// the server's memory does not depend on how many uploads came before.
+    /// </summary>
+    private static readonly ArrayPool<byte> Pool = ArrayPool<byte>.Create(BufferSize, 4 * Buffers);
+
     /// <param name="expectedLength">The announced length (Content-Length), used to preallocate; null when unknown.</param>
     /// <param name="sha512">Whether to compute SHA-512 besides SHA-256 (its stage is left out when not).</param>
     /// <param name="progress">Called with the bytes received so far, after each buffer.</param>
@@ -42,7 +48,7 @@ public static class StreamingReceiver
             throw new ImageTooLargeException(maxBytes);
 
         var staging = store.CreateStagingFile();
-        var rented = Enumerable.Range(0, Buffers).Select(_ => ArrayPool<byte>.Shared.Rent(BufferSize)).ToArray();
+        var rented = Enumerable.Range(0, Buffers).Select(_ => Pool.Rent(BufferSize)).ToArray();
         using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var stop = failed.Token;
         try
@@ -66,7 +72,12 @@ public static class StreamingReceiver
                 [
                     .. sha512Hash is null ? Array.Empty<Stage>() : [new(chunk => sha512Hash.AppendData(chunk.Buffer, 0, chunk.Count))],
                     new(chunk => sha256.AppendData(chunk.Buffer, 0, chunk.Count)),
-                    new(chunk => file.Write(chunk.Buffer, 0, chunk.Count)),
+                    new(chunk =>
+                    {
+                        var offset = file.Position;
+                        file.Write(chunk.Buffer, 0, chunk.Count);
+                        Writeback.Start(file.SafeFileHandle, offset, chunk.Count);
+                    }),
                 ];
                 var workers = stages.Select(async stage =>
                 {
@@ -117,7 +128,7 @@ public static class StreamingReceiver
         finally
         {
             foreach (var buffer in rented)
-                ArrayPool<byte>.Shared.Return(buffer);
+                Pool.Return(buffer);
         }
     }
 
@@ -202,7 +213,7 @@ public static class StreamingReceiver
     public static async Task<(long Size, string Sha256)> HashFileAsync(string path, CancellationToken cancellationToken)
     {
         using var sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
+        var buffer = Pool.Rent(BufferSize);
         try
         {
             await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.Asynchronous | FileOptions.SequentialScan);
@@ -217,7 +228,7 @@ public static class StreamingReceiver
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            Pool.Return(buffer);
         }
     }
 }

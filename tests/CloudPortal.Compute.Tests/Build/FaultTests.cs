@@ -53,6 +53,43 @@ public sealed class FaultTests
     }
 
     [Fact]
+    public async Task With_the_broker_down_a_launch_answers_503_within_its_bound_and_creates_nothing()
+    {
+        await using var broker = await PrivateRabbitMq.StartAsync();
+        var environment = new Dictionary<string, string?>(LifecycleSettings.FastAgent)
+        {
+            ["CloudPortal__Bus__RabbitMq"] = broker.Uri,
+            ["CloudPortal__Compute__RequestTimeout"] = "00:00:05",
+        };
+        await using var cloud = await TestCloud.StartAsync("distributed", environment);
+        var tenants = await Tenants.CreateAsync(cloud);
+        using (var admin = new ComputeClient(cloud, tenants.AdminToken, null))
+        using (var created = await admin.Http.PostAsJsonAsync("compute/v1/flavors", new { name = NanoFlavor, vcpus = 1, ramMb = 64, diskGb = 1 }))
+            Assert.True(created.IsSuccessStatusCode, await created.Content.ReadAsStringAsync());
+        using var member = new ComputeClient(cloud, tenants.Token("memberA"), tenants.ProjectA);
+
+        await broker.StopAppAsync();
+        try
+        {
+            // The image lookup cannot be sent while the bus reconnects; the launch must say so, not wait for the broker.
+            // The client's patience is far beyond the 5 s bound, so only an unbounded wait fails here.
+            using var patience = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+            using var answer = await member.Http.PostAsJsonAsync("compute/v1/instances",
+                new { name = "broker-down", flavorId = NanoFlavor, imageId = Guid.NewGuid() }, patience.Token);
+            var text = await answer.Content.ReadAsStringAsync();
+            Assert.True(answer.StatusCode == HttpStatusCode.ServiceUnavailable, $"{(int)answer.StatusCode} {text}");
+            Assert.Equal("images_unavailable", JsonDocument.Parse(text).RootElement.GetProperty("code").GetString());
+            using var listed = await member.Http.GetAsync("compute/v1/instances");
+            Assert.Equal(HttpStatusCode.OK, listed.StatusCode);
+            Assert.Equal(0, (await listed.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("instances").GetArrayLength());
+        }
+        finally
+        {
+            await broker.StartAppAsync();
+        }
+    }
+
+    [Fact]
     public async Task A_build_past_its_timeout_gives_up_its_claim_and_a_late_spawn_leaves_no_domain()
     {
         var environment = new Dictionary<string, string?>(LifecycleSettings.FastAgent) { ["CloudPortal__Compute__BuildTimeout"] = "00:00:08" };
