@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
+using CloudPortal.Bench.Common;
 
 namespace CloudPortal.Bench.Upload;
 
@@ -47,9 +48,14 @@ internal sealed class ImageApi(string name, HttpClient client, string imagesPath
 
 /// <summary>
 /// One upload as measured: the PUT's wall time, the time until the image read active, the server's RSS just before the
-/// PUT and its peak during the upload (so the upload's own growth is the difference), the image as it read active.
+/// PUT and its peak during the upload (so the upload's own growth is the difference), the CPU seconds the server and this
+/// process (the client) used until active, the image as it read active.
 /// </summary>
-internal sealed record UploadResult(TimeSpan Put, TimeSpan ToActive, long RssBeforeKib, long PeakRssKib, JsonElement Image);
+internal sealed record UploadResult(TimeSpan Put, TimeSpan ToActive, long RssBeforeKib, long PeakRssKib, double ServerCpuSeconds, double ClientCpuSeconds, JsonElement Image)
+{
+    /// <summary>Cores kept busy on average, server and client: on a small machine both share the same few cores.</summary>
+    public (double Server, double Client) Cores => (ServerCpuSeconds / ToActive.TotalSeconds, ClientCpuSeconds / ToActive.TotalSeconds);
+}
 
 internal static class ImageUpload
 {
@@ -80,6 +86,8 @@ internal static class ImageUpload
             foreach (var pid in pids)
                 Tools.ResetPeakRss(pid);
             var before = pids.Max(pid => Tools.StatusKib(pid, "VmRSS"));
+            var serverCpu = pids.Sum(ProcessStats.CpuSeconds);
+            var clientCpu = Process.GetCurrentProcess().TotalProcessorTime;
 
             var watch = Stopwatch.StartNew();
             await using (var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan | FileOptions.Asynchronous))
@@ -94,10 +102,12 @@ internal static class ImageUpload
             var put = watch.Elapsed;
             var active = await WaitUntilActiveAsync(api, image, cancellationToken);
             var toActive = watch.Elapsed;
+            serverCpu = pids.Sum(ProcessStats.CpuSeconds) - serverCpu;
+            var clientSeconds = (Process.GetCurrentProcess().TotalProcessorTime - clientCpu).TotalSeconds;
 
             // The largest of the serving processes: Glance's parent only forks and waits, its worker holds the upload.
             var peak = pids.Max(Tools.PeakRssKib);
-            return new UploadResult(put, toActive, before, peak, active);
+            return new UploadResult(put, toActive, before, peak, serverCpu, clientSeconds, active);
         }
         finally
         {

@@ -111,17 +111,18 @@ try
         var results = uploads[server.Name];
         rows.Add([$"{server.Name} upload", .. Rates(results.Select(r => r.Put)), Seconds(Stats.Median([.. results.Select(r => r.ToActive.TotalSeconds)])),
             $"{KibToMib(Stats.Median([.. results.Select(r => (double)r.PeakRssKib)]))} ({KibToMib(results.Max(r => r.PeakRssKib))})",
-            $"+{KibToMib(Stats.Median([.. results.Select(r => (double)(r.PeakRssKib - r.RssBeforeKib))]))}"]);
+            $"+{KibToMib(Stats.Median([.. results.Select(r => (double)(r.PeakRssKib - r.RssBeforeKib))]))}",
+            $"{Stats.Ratio(Stats.Median([.. results.Select(r => r.Cores.Server)]))} / {Stats.Ratio(Stats.Median([.. results.Select(r => r.Cores.Client)]))}"]);
     }
     foreach (var (tool, times) in tools)
-        rows.Add([tool, .. Rates(times), "-", "-", "-"]);
+        rows.Add([tool, .. Rates(times), "-", "-", "-", "-"]);
 
     Console.WriteLine();
     Console.WriteLine($"CloudPortal image upload benchmark — {Environment.ProcessorCount} CPUs, .NET {Environment.Version}, " +
         $"{Mib(largeBytes):0} MiB raw, {options.Rounds} alternating rounds, source {(options.Cold ? "on disk (page cache dropped before each step)" : "in the page cache")}");
     Console.WriteLine($"cloudportal hashes: {hashes[CloudPortalName]}" + (glanceApi is null ? "" : $"; glance {glanceVersion} hashes: {hashes[GlanceName]}"));
     Console.WriteLine();
-    Console.Write(Stats.Table(["step", "MiB/s min", "MiB/s median", "MiB/s max", "to active median (s)", "server peak RSS median (max), MiB", "peak − RSS before, median MiB"], rows));
+    Console.Write(Stats.Table(["step", "MiB/s min", "MiB/s median", "MiB/s max", "to active median (s)", "server peak RSS median (max), MiB", "peak − RSS before, median MiB", "cores busy server / client"], rows));
     Console.WriteLine();
 
     var cpUpload = MedianRate(uploads[CloudPortalName].Select(r => r.Put));
@@ -161,6 +162,7 @@ try
     Console.WriteLine("CloudPortal fsyncs the image before it is active; Glance's file store does not (compare cp + sync and cp).");
     Console.WriteLine("Peak RSS = VmHWM after the upload, reset by clear_refs before it" +
         (glance is null ? "." : "; Glance runs with workers = 0 (one process serves), the largest of its processes is taken."));
+    Console.WriteLine($"cores busy = CPU seconds from the start of the PUT until active / that time, medians ({Environment.ProcessorCount} cores here); the client is this process.");
     Console.WriteLine($"load average at the start {loadBefore}, at the end {ProcessStats.LoadAverage()} ({Environment.ProcessorCount} cores).");
     return 0;
 }
