@@ -1,10 +1,12 @@
 using CloudPortal.ServiceDefaults.Configuration;
 using CloudPortal.ServiceDefaults.Errors;
 using CloudPortal.ServiceDefaults.Health;
+using CloudPortal.ServiceDefaults.Http;
 using CloudPortal.ServiceDefaults.Json;
 using CloudPortal.ServiceDefaults.OpenApi;
 using CloudPortal.ServiceDefaults.Telemetry;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Configuration.EnvironmentVariables;
@@ -30,6 +32,7 @@ public static class CloudPortalApp
             ApplicationName = "cloudportal",
         });
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
+        builder.Services.AddSingleton<IMemoryPoolFactory<byte>, LargeBlockMemoryPoolFactory>();   // after Kestrel's own: the last one wins
 
         if (configFile is not null)
         {
