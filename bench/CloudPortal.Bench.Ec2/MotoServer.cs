@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net.Sockets;
+using CloudPortal.Bench.Common;
 
 namespace CloudPortal.Bench.Ec2;
 
@@ -10,15 +11,14 @@ namespace CloudPortal.Bench.Ec2;
 internal sealed class MotoServer : IDisposable
 {
     private readonly Process _process;
-    private readonly Queue<string> _lastLines = new();
-    private readonly Lock _gate = new();
+    private readonly OutputTail _output = new();
 
     private MotoServer(Process process, int port)
     {
         _process = process;
         Port = port;
-        process.OutputDataReceived += (_, e) => Keep(e.Data);
-        process.ErrorDataReceived += (_, e) => Keep(e.Data);
+        process.OutputDataReceived += (_, e) => _output.Keep(e.Data);
+        process.ErrorDataReceived += (_, e) => _output.Keep(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
     }
@@ -78,26 +78,7 @@ internal sealed class MotoServer : IDisposable
     }
 
     /// <summary>Its last lines of output.</summary>
-    public string Output
-    {
-        get
-        {
-            lock (_gate)
-                return string.Join('\n', _lastLines);
-        }
-    }
-
-    private void Keep(string? line)
-    {
-        if (line is null)
-            return;
-        lock (_gate)
-        {
-            _lastLines.Enqueue(line);
-            if (_lastLines.Count > 20)
-                _lastLines.Dequeue();
-        }
-    }
+    public string Output => _output.ToString();
 
     public void Dispose()
     {

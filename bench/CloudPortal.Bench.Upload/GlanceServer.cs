@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Sockets;
+using CloudPortal.Bench.Common;
 using CloudPortal.Testing;
 
 namespace CloudPortal.Bench.Upload;
@@ -18,16 +19,15 @@ internal sealed class GlanceServer : IDisposable
 
     private readonly Process _process;
     private readonly string _directory;
-    private readonly Queue<string> _lastLines = new();
-    private readonly Lock _gate = new();
+    private readonly OutputTail _output = new();
 
     private GlanceServer(Process process, string directory, int port)
     {
         _process = process;
         _directory = directory;
         Port = port;
-        process.OutputDataReceived += (_, e) => Keep(e.Data);
-        process.ErrorDataReceived += (_, e) => Keep(e.Data);
+        process.OutputDataReceived += (_, e) => _output.Keep(e.Data);
+        process.ErrorDataReceived += (_, e) => _output.Keep(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
     }
@@ -193,26 +193,7 @@ internal sealed class GlanceServer : IDisposable
     }
 
     /// <summary>Its last lines of output.</summary>
-    public string Output
-    {
-        get
-        {
-            lock (_gate)
-                return string.Join('\n', _lastLines);
-        }
-    }
-
-    private void Keep(string? line)
-    {
-        if (line is null)
-            return;
-        lock (_gate)
-        {
-            _lastLines.Enqueue(line);
-            if (_lastLines.Count > 20)
-                _lastLines.Dequeue();
-        }
-    }
+    public string Output => _output.ToString();
 
     public void Dispose()
     {

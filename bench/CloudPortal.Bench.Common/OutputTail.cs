@@ -1,0 +1,28 @@
+namespace CloudPortal.Bench.Common;
+
+/// <summary>The last lines a server the bench started has printed, to say why it failed.</summary>
+public sealed class OutputTail
+{
+    private const int Lines = 20;
+
+    private readonly Queue<string> _lines = new();
+    private readonly Lock _gate = new();
+
+    public void Keep(string? line)
+    {
+        if (line is null)
+            return;
+        lock (_gate)
+        {
+            _lines.Enqueue(line);
+            if (_lines.Count > Lines)
+                _lines.Dequeue();
+        }
+    }
+
+    public override string ToString()
+    {
+        lock (_gate)
+            return string.Join('\n', _lines);
+    }
+}
