@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net.Sockets;
 using CloudPortal.Bench.Common;
 
 namespace CloudPortal.Bench.Ec2;
@@ -58,24 +57,8 @@ internal sealed class MotoServer : IDisposable
         }
     }
 
-    private async Task WaitUntilListeningAsync(CancellationToken cancellationToken)
-    {
-        for (var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60); DateTime.UtcNow < deadline; await Task.Delay(200, cancellationToken))
-        {
-            if (_process.HasExited)
-                throw new InvalidOperationException($"moto.server exited with {_process.ExitCode}: {Output}");
-            try
-            {
-                using var client = new TcpClient();
-                await client.ConnectAsync("127.0.0.1", Port, cancellationToken);
-                return;
-            }
-            catch (SocketException)
-            {
-            }
-        }
-        throw new TimeoutException($"moto.server did not listen on {Port} within 60 s: {Output}");
-    }
+    private Task WaitUntilListeningAsync(CancellationToken cancellationToken) =>
+        Listening.WaitAsync(_process, "moto.server", Port, TimeSpan.FromSeconds(60), _output, cancellationToken);
 
     /// <summary>Its last lines of output.</summary>
     public string Output => _output.ToString();

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net.Sockets;
 using CloudPortal.Bench.Common;
 using CloudPortal.Testing;
 
@@ -139,24 +138,8 @@ internal sealed class GlanceServer : IDisposable
 
         """;
 
-    private async Task WaitUntilListeningAsync(CancellationToken cancellationToken)
-    {
-        for (var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90); DateTime.UtcNow < deadline; await Task.Delay(200, cancellationToken))
-        {
-            if (_process.HasExited)
-                throw new InvalidOperationException($"glance-api exited with {_process.ExitCode}: {Output}");
-            try
-            {
-                using var client = new TcpClient();
-                await client.ConnectAsync("127.0.0.1", Port, cancellationToken);
-                return;
-            }
-            catch (SocketException)
-            {
-            }
-        }
-        throw new TimeoutException($"glance-api did not listen on {Port} within 90 s: {Output}");
-    }
+    private Task WaitUntilListeningAsync(CancellationToken cancellationToken) =>
+        Listening.WaitAsync(_process, "glance-api", Port, TimeSpan.FromSeconds(90), _output, cancellationToken);
 
     /// <summary>Every process below <paramref name="pid"/>, from the parent pids in /proc/*/stat.</summary>
     private static List<int> Descendants(int pid)
