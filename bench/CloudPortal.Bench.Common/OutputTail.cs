@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace CloudPortal.Bench.Common;
 
 /// <summary>The last lines a server the bench started has printed, to say why it failed.</summary>
@@ -7,6 +9,18 @@ public sealed class OutputTail
 
     private readonly Queue<string> _lines = new();
     private readonly Lock _gate = new();
+
+    /// <summary>Starts reading a started process's standard output and error (both must be redirected) into a tail.</summary>
+    public static OutputTail Of(Process process)
+    {
+        ArgumentNullException.ThrowIfNull(process);
+        var tail = new OutputTail();
+        process.OutputDataReceived += (_, e) => tail.Keep(e.Data);
+        process.ErrorDataReceived += (_, e) => tail.Keep(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return tail;
+    }
 
     public void Keep(string? line)
     {

@@ -10,16 +10,13 @@ namespace CloudPortal.Bench.Ec2;
 internal sealed class MotoServer : IDisposable
 {
     private readonly Process _process;
-    private readonly OutputTail _output = new();
+    private readonly OutputTail _output;
 
     private MotoServer(Process process, int port)
     {
         _process = process;
         Port = port;
-        process.OutputDataReceived += (_, e) => _output.Keep(e.Data);
-        process.ErrorDataReceived += (_, e) => _output.Keep(e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        _output = OutputTail.Of(process);
     }
 
     public int Port { get; }

@@ -18,17 +18,14 @@ internal sealed class GlanceServer : IDisposable
 
     private readonly Process _process;
     private readonly string _directory;
-    private readonly OutputTail _output = new();
+    private readonly OutputTail _output;
 
     private GlanceServer(Process process, string directory, int port)
     {
         _process = process;
         _directory = directory;
         Port = port;
-        process.OutputDataReceived += (_, e) => _output.Keep(e.Data);
-        process.ErrorDataReceived += (_, e) => _output.Keep(e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        _output = OutputTail.Of(process);
     }
 
     public int Port { get; }
