@@ -15,6 +15,9 @@ public sealed class SecurityCloud : IAsyncLifetime
 
     public Guid InstanceA { get; private set; }
 
+    // Distinctive on purpose: a short name such as "a-1" also occurs inside generated project names ("beta-1…").
+    public const string InstanceAName = "secret-web-of-alpha";
+
     public async ValueTask InitializeAsync()
     {
         Cloud = await TestCloud.StartAsync("all-in-one");
@@ -22,7 +25,7 @@ public sealed class SecurityCloud : IAsyncLifetime
         using var images = OidcClient.Api(Cloud.ImagesUrl, Tenants.Token("memberA"), Tenants.ProjectA);
         var imageId = await GuestImage.UploadAsync(images);
         using var compute = OidcClient.Api(Cloud.ComputeUrl, Tenants.Token("memberA"), Tenants.ProjectA);
-        using var launched = await compute.PostAsJsonAsync("compute/v1/instances", new { name = "a-1", flavorId = "m1.tiny", imageId });
+        using var launched = await compute.PostAsJsonAsync("compute/v1/instances", new { name = InstanceAName, flavorId = "m1.tiny", imageId });
         Assert.True(launched.IsSuccessStatusCode, await launched.Content.ReadAsStringAsync());
         InstanceA = (await launched.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("instances")[0].GetProperty("id").GetGuid();
     }
@@ -74,7 +77,7 @@ public sealed class PortalSecurityTests(PortalBrowser browser, SecurityCloud sec
         var response = await other.GotoAsync($"/instances/{security.InstanceA}");
         Assert.Equal(404, response!.Status);
         Assert.Contains("does not exist", await other.TextContentAsync("#error-message"));
-        Assert.DoesNotContain("a-1", await other.ContentAsync());
+        Assert.DoesNotContain(SecurityCloud.InstanceAName, await other.ContentAsync());
         await PortalBrowser.ScreenshotAsync(other, Test, "other-project-404");
     }
 
