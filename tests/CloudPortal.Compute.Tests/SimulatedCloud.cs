@@ -24,6 +24,10 @@ public abstract class SimulatedCloud(string mode) : IAsyncLifetime
         {
             ["CloudPortal__Agent__Libvirt"] = "test:///default",
             ["CloudPortal__Compute__ReaperInterval"] = "00:00:01",
+            // The quota races send 100 launches at once. On SQLite each launch's write transaction waits its turn, and
+            // under a loaded test host some image lookups then answered after the default 15 s: 503 images_unavailable
+            // instead of the quota refusal those tests are about. The bound itself is tested in FaultTests.
+            ["CloudPortal__Compute__RequestTimeout"] = "00:01:00",
         });
         Tenants = await Tenants.CreateAsync(Cloud);
         await Admin.WaitForNodeAsync(Cloud, Tenants.AdminToken, Cloud.Node);
