@@ -41,9 +41,10 @@ public static class ModuleDatabaseRegistration
         else
         {
             var connectionString = ModuleConnections.Sqlite(options, module);
+            builder.Services.TryAddSingleton<SqliteWriteGate>();
             builder.Services.AddDbContext<TContext, TSqlite>((services, db) => db
                 .UseSqlite(connectionString)
-                .AddInterceptors(services.GetRequiredService<OutboxSaveChangesInterceptor>()));
+                .AddInterceptors(services.GetRequiredService<OutboxSaveChangesInterceptor>(), services.GetRequiredService<SqliteWriteGate>()));
         }
 
         builder.Services.AddSingleton(new ModuleDatabase(module, typeof(TContext)));
@@ -58,7 +59,7 @@ public static class ModuleConnections
     public static string Sqlite(CloudPortalOptions options, string module) => new SqliteConnectionStringBuilder
     {
         DataSource = SqlitePath(options, module),
-        // Writers queue behind each other instead of failing with SQLITE_BUSY.
+        // Writers queue behind each other (SqliteWriteGate) for up to this long instead of failing with SQLITE_BUSY.
         DefaultTimeout = 30,
         Pooling = true,
     }.ToString();
