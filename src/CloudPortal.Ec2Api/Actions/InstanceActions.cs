@@ -66,7 +66,10 @@ public static class InstanceActions
         var quotaLookup = context.DryRun ? null
             : context.Api.GetAsync<ProjectQuota>("identity", $"identity/v1/projects/{context.Caller.ProjectId}/quota", context.CancellationToken);
         var launchedBefore = clientToken is null || context.DryRun ? Task.FromResult(false) : LaunchedBeforeAsync(context, clientToken);
-        await Task.WhenAll(new Task?[] { imageLookup, flavorLookup, quotaLookup, launchedBefore }.OfType<Task>().Select(Settle));
+        // The Scheduler's fit check needs only the flavor, so it is asked as soon as the flavor is known, beside the other
+        // lookups; its answer is read after the quota's, as AWS names the quota first.
+        var fitLookup = context.DryRun ? null : FitAsync(context, flavorLookup, zone);
+        await Task.WhenAll(new Task?[] { imageLookup, flavorLookup, quotaLookup, launchedBefore, fitLookup }.OfType<Task>().Select(Settle));
         var image = await imageLookup;
         var flavor = await flavorLookup ?? throw Ec2Exception.Invalid($"Invalid value '{Ec2Parameters.Clip(instanceType)}' for InstanceType.");
         if (context.DryRun)
@@ -82,7 +85,7 @@ public static class InstanceActions
         if (!await launchedBefore)
         {
             CheckQuota(await quotaLookup!, flavor, min);
-            await CheckCapacityAsync(context, flavor, zone, min);
+            CheckCapacity(await fitLookup!, flavor, min);
         }
 
         LaunchResult launched;
@@ -142,24 +145,30 @@ public static class InstanceActions
 
     /// <summary>
     /// AWS refuses a launch with no room at once (InsufficientInstanceCapacity); Compute would accept it and fail it
-    /// later, so the Scheduler's fit check is asked first, and its sentence is the message.
+    /// later, so the Scheduler's fit check is asked first, and its sentence is the message. Null: no answer in time,
+    /// and the launch is not refused on a guess (the Scheduler will answer the build itself).
     /// </summary>
-    private static async Task CheckCapacityAsync(Ec2Context context, FlavorView flavor, string? zone, int min)
+    private static async Task<FitReport?> FitAsync(Ec2Context context, Task<FlavorView?> flavorLookup, string? zone)
     {
+        if (await flavorLookup is not { } flavor)
+            return null;
         var client = context.Services.GetRequiredService<IRequestClient<CheckFit>>();
-        FitReport report;
         try
         {
             var response = await client.GetResponse<FitReport>(new CheckFit(context.Caller.ProjectId, zone,
                 [new FlavorToFit(flavor.Id.ToString(), new PlacementResources(flavor.VCpus, flavor.RamMb, flavor.DiskGb + flavor.EphemeralGb), flavor.ExtraSpecs)]),
                 context.CancellationToken);
-            report = response.Message;
+            return response.Message;
         }
         catch (RequestTimeoutException)
         {
-            return;   // the Scheduler will answer the build itself; the launch is not refused on a guess
+            return null;
         }
-        if (report.Flavors.Count > 0 && report.Flavors[0] is { } fit && fit.Count < min)
+    }
+
+    private static void CheckCapacity(FitReport? report, FlavorView flavor, int min)
+    {
+        if (report is { Flavors: [var fit, ..] } && fit.Count < min)
             throw new Ec2Exception("InsufficientInstanceCapacity",
                 fit.Reason ?? $"There is not enough capacity for {min} instance(s) of type {flavor.Name}; {fit.Count} would fit now.");
     }

@@ -29,9 +29,9 @@ public sealed class OutboxOptions
 }
 
 /// <summary>
-/// Publishes the outbox rows of one module database, in order, and marks each one sent. A row is marked
-/// only after the broker confirmed it, so a crash re-publishes at most the row in flight — with the same
-/// message id, which the consumers' inbox recognises. Unsent rows survive restarts because they are rows.
+/// Publishes the outbox rows of one module database, in order, and marks them sent. A row is marked only
+/// after the broker confirmed it, once per batch, so a crash re-publishes at most the batch in flight — with the
+/// same message ids, which the consumers' inbox recognises. Unsent rows survive restarts because they are rows.
 /// </summary>
 public sealed partial class OutboxRelay<TContext>(
     IServiceScopeFactory scopes,
@@ -95,7 +95,6 @@ public sealed partial class OutboxRelay<TContext>(
                 row.Attempts++;
                 row.FailedAt = time.GetUtcNow().UtcDateTime;
                 row.LastError = Truncate(ex.Message, 2048);
-                await db.SaveChangesAsync(CancellationToken.None).ConfigureAwait(false);
                 LogPoison(log, typeof(TContext).Name, row.Sequence, ex.Message);
                 continue;
             }
@@ -106,12 +105,19 @@ public sealed partial class OutboxRelay<TContext>(
                 await db.SaveChangesAsync(CancellationToken.None).ConfigureAwait(false);
                 throw; // stop here: later rows must not overtake this one
             }
+            catch (OperationCanceledException)
+            {
+                await db.SaveChangesAsync(CancellationToken.None).ConfigureAwait(false);   // what was published stays published
+                throw;
+            }
             row.SentAt = time.GetUtcNow().UtcDateTime;
             row.Attempts++;
             row.LastError = null;
-            await db.SaveChangesAsync(CancellationToken.None).ConfigureAwait(false);
             relayed++;
         }
+        // One write marks the whole batch, not one per row: each write is a turn at the module database's write lock,
+        // which the module's own work waits for.
+        await db.SaveChangesAsync(CancellationToken.None).ConfigureAwait(false);
         return relayed;
     }
 
