@@ -52,11 +52,12 @@ public sealed partial class OutboxRelay<TContext>(
         {
             try
             {
+                var pulse = signal.Next;
                 var relayed = await RelayBatchAsync(stoppingToken).ConfigureAwait(false);
                 backoff = TimeSpan.FromSeconds(1);
                 await PruneAsync(stoppingToken).ConfigureAwait(false);
                 if (relayed < _options.BatchSize)
-                    await signal.WaitAsync(_options.PollInterval, stoppingToken).ConfigureAwait(false);
+                    await OutboxSignal.WaitAsync(pulse, _options.PollInterval, stoppingToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -117,7 +118,8 @@ public sealed partial class OutboxRelay<TContext>(
         }
         // One write marks the whole batch, not one per row: each write is a turn at the module database's write lock,
         // which the module's own work waits for.
-        await db.SaveChangesAsync(CancellationToken.None).ConfigureAwait(false);
+        if (pending.Count > 0)
+            await db.SaveChangesAsync(CancellationToken.None).ConfigureAwait(false);
         return relayed;
     }
 

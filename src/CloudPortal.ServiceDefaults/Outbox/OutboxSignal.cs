@@ -13,11 +13,15 @@ public sealed class OutboxSignal
 
     public void Pulse() => Interlocked.Exchange(ref _pulse, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
 
-    public async Task WaitAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>The next pulse. A relay takes it before it looks for rows, so a pulse while it looks is not missed.</summary>
+    public Task Next => Volatile.Read(ref _pulse).Task;
+
+    public static async Task WaitAsync(Task pulse, TimeSpan timeout, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(pulse);
         try
         {
-            await Volatile.Read(ref _pulse).Task.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
+            await pulse.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
@@ -35,6 +39,10 @@ public sealed class OutboxSaveChangesInterceptor(OutboxSignal signal) : SaveChan
 {
     // Transactions that wrote outbox rows and have not committed yet.
     private readonly ConditionalWeakTable<DbTransaction, object> _pending = new();
+
+    // Saves outside a transaction that are adding outbox rows. Only they wake the relays: every other save (the relays'
+    // own marks among them) would wake every relay of the process for nothing.
+    private readonly ConditionalWeakTable<DbContext, object> _adding = new();
 
     public override ValueTask<InterceptionResult<int>> SavingChangesAsync(DbContextEventData eventData, InterceptionResult<int> result, CancellationToken cancellationToken = default)
     {
@@ -60,6 +68,18 @@ public sealed class OutboxSaveChangesInterceptor(OutboxSignal signal) : SaveChan
         return base.SavedChanges(eventData, result);
     }
 
+    public override void SaveChangesFailed(DbContextErrorEventData eventData)
+    {
+        if (eventData.Context is { } context)
+            _adding.Remove(context);
+    }
+
+    public override Task SaveChangesFailedAsync(DbContextErrorEventData eventData, CancellationToken cancellationToken = default)
+    {
+        SaveChangesFailed(eventData);
+        return Task.CompletedTask;
+    }
+
     public Task TransactionCommittedAsync(DbTransaction transaction, TransactionEndEventData eventData, CancellationToken cancellationToken = default)
     {
         TransactionCommitted(transaction, eventData);
@@ -74,15 +94,18 @@ public sealed class OutboxSaveChangesInterceptor(OutboxSignal signal) : SaveChan
 
     private void Remember(DbContext? context)
     {
-        if (context?.Database.CurrentTransaction?.GetDbTransaction() is { } transaction
-            && context.ChangeTracker.Entries<OutboxMessage>().Any(e => e.State == EntityState.Added))
+        if (context is null || !context.ChangeTracker.Entries<OutboxMessage>().Any(e => e.State == EntityState.Added))
+            return;
+        // Inside an explicit transaction the rows are not visible until it commits: the commit pulses (above).
+        if (context.Database.CurrentTransaction?.GetDbTransaction() is { } transaction)
             _pending.AddOrUpdate(transaction, this);
+        else
+            _adding.AddOrUpdate(context, this);
     }
 
     private void Notify(DbContext? context)
     {
-        // Inside an explicit transaction the rows are not visible yet: the commit pulses (above).
-        if (context is not null && context.Database.CurrentTransaction is null)
+        if (context is not null && _adding.Remove(context))
             signal.Pulse();
     }
 }
