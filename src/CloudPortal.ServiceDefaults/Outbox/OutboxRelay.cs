@@ -52,7 +52,7 @@ public sealed partial class OutboxRelay<TContext>(
         {
             try
             {
-                var pulse = signal.Next;
+                var pulse = signal.Next<TContext>();
                 var relayed = await RelayBatchAsync(stoppingToken).ConfigureAwait(false);
                 backoff = TimeSpan.FromSeconds(1);
                 await PruneAsync(stoppingToken).ConfigureAwait(false);

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Data.Common;
 using System.Runtime.CompilerServices;
 using Microsoft.EntityFrameworkCore;
@@ -6,15 +7,37 @@ using Microsoft.EntityFrameworkCore.Diagnostics;
 
 namespace CloudPortal.ServiceDefaults.Outbox;
 
-/// <summary>Wakes the relays as soon as a transaction that wrote outbox rows commits, instead of waiting for the next poll.</summary>
+/// <summary>
+/// Wakes a module's relay as soon as a transaction that wrote outbox rows to its database commits, instead of waiting
+/// for the next poll. Each database has its own pulse: a launch's commit in Compute wakes Compute's relay, not the
+/// relays of every module in the process, which would each look for rows for nothing.
+/// </summary>
 public sealed class OutboxSignal
 {
-    private TaskCompletionSource _pulse = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly ConcurrentDictionary<Type, Waiters> _pulses = new();
 
-    public void Pulse() => Interlocked.Exchange(ref _pulse, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+    /// <summary>Wakes every relay of the process: for rows written without EF's change tracker seeing them.</summary>
+    public void Pulse()
+    {
+        foreach (var pulse in _pulses.Values)
+            pulse.Fire();
+    }
 
-    /// <summary>The next pulse. A relay takes it before it looks for rows, so a pulse while it looks is not missed.</summary>
-    public Task Next => Volatile.Read(ref _pulse).Task;
+    /// <summary>Wakes the relay of the database <paramref name="context"/> writes to.</summary>
+    public void Pulse(DbContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var type = context.GetType();
+        foreach (var (relayed, pulse) in _pulses)
+            if (relayed.IsAssignableFrom(type))
+                pulse.Fire();
+    }
+
+    /// <summary>
+    /// The next pulse for the relay of <typeparamref name="TContext"/>. A relay takes it before it looks for rows, so a
+    /// pulse while it looks is not missed.
+    /// </summary>
+    public Task Next<TContext>() where TContext : DbContext => _pulses.GetOrAdd(typeof(TContext), _ => new Waiters()).Next;
 
     public static async Task WaitAsync(Task pulse, TimeSpan timeout, CancellationToken cancellationToken)
     {
@@ -28,6 +51,15 @@ public sealed class OutboxSignal
             // Polling is the fallback for rows written by another process (several replicas of a module).
         }
     }
+
+    private sealed class Waiters
+    {
+        private TaskCompletionSource _next = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task Next => Volatile.Read(ref _next).Task;
+
+        public void Fire() => Interlocked.Exchange(ref _next, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+    }
 }
 
 /// <summary>
@@ -37,8 +69,8 @@ public sealed class OutboxSignal
 /// </summary>
 public sealed class OutboxSaveChangesInterceptor(OutboxSignal signal) : SaveChangesInterceptor, IDbTransactionInterceptor
 {
-    // Transactions that wrote outbox rows and have not committed yet.
-    private readonly ConditionalWeakTable<DbTransaction, object> _pending = new();
+    // Transactions that wrote outbox rows and have not committed yet, with the context that wrote them.
+    private readonly ConditionalWeakTable<DbTransaction, DbContext> _pending = new();
 
     // Saves outside a transaction that are adding outbox rows. Only they wake the relays: every other save (the relays'
     // own marks among them) would wake every relay of the process for nothing.
@@ -88,8 +120,8 @@ public sealed class OutboxSaveChangesInterceptor(OutboxSignal signal) : SaveChan
 
     public void TransactionCommitted(DbTransaction transaction, TransactionEndEventData eventData)
     {
-        if (_pending.Remove(transaction))
-            signal.Pulse();
+        if (_pending.TryGetValue(transaction, out var context) && _pending.Remove(transaction))
+            signal.Pulse(context);
     }
 
     private void Remember(DbContext? context)
@@ -98,7 +130,7 @@ public sealed class OutboxSaveChangesInterceptor(OutboxSignal signal) : SaveChan
             return;
         // Inside an explicit transaction the rows are not visible until it commits: the commit pulses (above).
         if (context.Database.CurrentTransaction?.GetDbTransaction() is { } transaction)
-            _pending.AddOrUpdate(transaction, this);
+            _pending.AddOrUpdate(transaction, context);
         else
             _adding.AddOrUpdate(context, this);
     }
@@ -106,6 +138,6 @@ public sealed class OutboxSaveChangesInterceptor(OutboxSignal signal) : SaveChan
     private void Notify(DbContext? context)
     {
         if (context is not null && _adding.Remove(context))
-            signal.Pulse();
+            signal.Pulse(context);
     }
 }
