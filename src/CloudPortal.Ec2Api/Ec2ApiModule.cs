@@ -24,6 +24,7 @@ public static class Ec2ApiModule
         builder.Services.AddOptions<Ec2ApiOptions>().BindConfiguration(Ec2ApiOptions.Section);
         builder.Services.AddHttpClient(Ec2TokenCache.HttpClientName);
         builder.Services.AddHttpClient(CloudApi.HttpClientName);
+        builder.Services.AddMemoryCache();
         builder.Services.AddSingleton<Ec2Actions>();
         builder.Services.AddSingleton<Ec2TokenCache>();
         builder.Services.AddScoped<CloudApi>();

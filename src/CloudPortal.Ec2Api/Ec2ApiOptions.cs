@@ -26,6 +26,9 @@ public sealed class Ec2ApiOptions
     /// <summary>How long a terminated instance stays visible to DescribeInstances (AWS: "usually less than one hour").</summary>
     public TimeSpan TerminatedVisibleFor { get; set; } = TimeSpan.FromHours(1);
 
+    /// <summary>How long RunInstances keeps a flavor it looked up (per project and instance type) for its pre-checks.</summary>
+    public TimeSpan FlavorCacheFor { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Upper bound of one call to a module's API.</summary>
     public TimeSpan ApiTimeout { get; set; } = TimeSpan.FromSeconds(30);
 }

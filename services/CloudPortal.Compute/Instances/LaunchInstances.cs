@@ -68,6 +68,9 @@ public sealed class LaunchInstances(ComputeDbContext db, IRequestClient<GetLaunc
             return invalid;
         var min = body.MinCount ?? 1;
         var max = body.MaxCount ?? min;
+        // Images is asked at once, over the bus, while this module's own lookups run; its answer is read after them, so
+        // a launch with two faults is refused for the same one as before.
+        var imageLookup = AskImagesAsync(body.ImageId!.Value, project, cancellationToken);
         var bodyHash = body.ClientToken is null ? null : Hash(body);
         if (body.ClientToken is { } token && await RepeatedAsync(project, token, bodyHash!, scope, cancellationToken) is { } repeated)
             return repeated;
@@ -85,7 +88,7 @@ public sealed class LaunchInstances(ComputeDbContext db, IRequestClient<GetLaunc
         if (body.ServerGroupId is { } groupId && !await db.ServerGroups.AnyAsync(g => g.ProjectId == project && g.Id == groupId, cancellationToken))
             return Problems.BadRequest("server_group_not_found", "Server group not found", $"No server group {groupId} in your project.");
 
-        var imageAnswer = await AskImagesAsync(body.ImageId!.Value, project, cancellationToken);
+        var imageAnswer = await imageLookup;
         if (imageAnswer.Problem is { } imageProblem)
             return imageProblem;
         var image = imageAnswer.Image!;

@@ -7,6 +7,7 @@ using CloudPortal.Ec2Api.Cloud;
 using CloudPortal.Ec2Api.Protocol;
 using CloudPortal.Identity.Quotas;
 using MassTransit;
+using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.DependencyInjection;
 using static CloudPortal.Ec2Api.Protocol.Ec2Xml;
 
@@ -62,7 +63,7 @@ public static class InstanceActions
 
         // The lookups a launch needs do not depend on each other: asked at once, they cost the slowest of them.
         var imageLookup = Images.ResolveOneAsync(context, imageId);
-        var flavorLookup = context.Api.FindAsync<FlavorView>("compute", $"compute/v1/flavors/{Uri.EscapeDataString(instanceType)}", context.CancellationToken);
+        var flavorLookup = FlavorAsync(context, instanceType);
         var quotaLookup = context.DryRun ? null
             : context.Api.GetAsync<ProjectQuota>("identity", $"identity/v1/projects/{context.Caller.ProjectId}/quota", context.CancellationToken);
         var launchedBefore = clientToken is null || context.DryRun ? Task.FromResult(false) : LaunchedBeforeAsync(context, clientToken);
@@ -106,6 +107,23 @@ public static class InstanceActions
             X("groupSet"),
             Set("instancesSet", launched.Instances.OrderBy(i => i.LaunchIndex).Select(Instances.Item)),
         ];
+    }
+
+    /// <summary>
+    /// The flavor a launch names, kept a few seconds per project (<see cref="Ec2ApiOptions.FlavorCacheFor"/>): flavors
+    /// change seldom, and this one feeds only the quota and capacity pre-checks. Compute looks the flavor up again when
+    /// it inserts the instances, so a flavor removed meanwhile is still refused, as InvalidParameterValue.
+    /// </summary>
+    private static async Task<FlavorView?> FlavorAsync(Ec2Context context, string instanceType)
+    {
+        var cache = context.Services.GetRequiredService<IMemoryCache>();
+        var key = (typeof(FlavorView), context.Caller.ProjectId, instanceType);
+        if (cache.TryGetValue(key, out FlavorView? known))
+            return known;
+        var flavor = await context.Api.FindAsync<FlavorView>("compute", $"compute/v1/flavors/{Uri.EscapeDataString(instanceType)}", context.CancellationToken);
+        if (flavor is not null)
+            cache.Set(key, flavor, context.Options.FlavorCacheFor);
+        return flavor;
     }
 
     private static async Task<bool> LaunchedBeforeAsync(Ec2Context context, string clientToken)
