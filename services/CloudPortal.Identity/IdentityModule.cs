@@ -122,6 +122,7 @@ public static class IdentityModule
             bus.AddConsumer<VerifyEc2SignatureConsumer>();
             bus.AddConsumer<QuotaUsageReportedConsumer>(typeof(QuotaUsageReportedConsumerDefinition));
             bus.AddConsumer<GetQuotaLimitsConsumer>();
+            bus.AddConsumer<GetDisabledProjectsConsumer>();
         });
         builder.Services.AddControllersWithViews().AddApplicationPart(typeof(IdentityModule).Assembly);
         return builder;

@@ -1,10 +1,12 @@
 using System.Text.RegularExpressions;
+using CloudPortal.Contracts.Identity;
 using CloudPortal.Identity.Audit;
 using CloudPortal.Identity.Data;
 using CloudPortal.Identity.Users;
 using CloudPortal.ServiceDefaults.Errors;
 using CloudPortal.ServiceDefaults.Http;
 using CloudPortal.ServiceDefaults.OpenApi;
+using CloudPortal.ServiceDefaults.Outbox;
 using CloudPortal.ServiceDefaults.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -91,18 +93,24 @@ public static partial class ProjectsApi
         return project is null ? NotFound(projectId) : TypedResults.Ok(View(project, Caller.From(http)));
     }
 
-    private static async Task<IResult> Update(Guid projectId, UpdateProject body, HttpContext http, IdentityModuleDbContext db, AuditLog audit)
+    private static async Task<IResult> Update(Guid projectId, UpdateProject body, HttpContext http, IdentityModuleDbContext db, AuditLog audit, TimeProvider time)
     {
+        await using var transaction = await ProjectStatusLock.BeginAsync(db, http.RequestAborted);
         var project = await db.Projects.SingleOrDefaultAsync(p => p.Id == projectId, http.RequestAborted);
         if (project is null)
             return NotFound(projectId);
         if (body.Description is not null)
             project.Description = body.Description.Trim();
-        if (body.Enabled is { } enabled)
+        if (body.Enabled is { } enabled && enabled != project.Enabled)
+        {
             project.Enabled = enabled;
+            // Every process serving project resources stops (or resumes) honouring the roles already issued tokens carry.
+            db.Outbox.Publish(new ProjectStatusChanged(projectId, enabled, time.GetUtcNow()));
+        }
         audit.Record("project.updated", success: true, target: project.Name, projectId: projectId,
             detail: body.Enabled is null ? null : $"enabled={body.Enabled}");
         await db.SaveChangesAsync(http.RequestAborted);
+        await transaction.CommitAsync(http.RequestAborted);
         return TypedResults.Ok(View(project, Caller.From(http)));
     }
 

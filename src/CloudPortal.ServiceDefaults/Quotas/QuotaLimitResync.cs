@@ -1,4 +1,5 @@
 using CloudPortal.Contracts.Identity;
+using CloudPortal.ServiceDefaults.Modules;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -31,7 +32,7 @@ internal sealed partial class QuotaLimitResync<TContext>(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         // The bus starts with the host, after the modules' services: ask once everything runs.
-        if (!await StartedAsync(stoppingToken).ConfigureAwait(false))
+        if (!await lifetime.StartedAsync(stoppingToken).ConfigureAwait(false))
             return;
         var retry = FirstRetry;
         while (!stoppingToken.IsCancellationRequested)
@@ -73,15 +74,6 @@ internal sealed partial class QuotaLimitResync<TContext>(
         var db = scope.ServiceProvider.GetRequiredService<TContext>();
         var changed = await QuotaLimitCache.ApplySnapshotAsync(db, feed.Resources, response.Message, cancellationToken).ConfigureAwait(false);
         return (changed, feed.Resources.Count);
-    }
-
-    private async Task<bool> StartedAsync(CancellationToken stoppingToken)
-    {
-        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var onStarted = lifetime.ApplicationStarted.Register(() => started.TrySetResult());
-        using var onStopping = stoppingToken.Register(() => started.TrySetCanceled(stoppingToken));
-        await started.Task.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        return started.Task.IsCompletedSuccessfully;
     }
 
     private static TimeSpan Next(TimeSpan retry) => TimeSpan.FromTicks(Math.Min(retry.Ticks * 2, MaxRetry.Ticks));

@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace CloudPortal.ServiceDefaults.Security;
 
@@ -12,10 +13,13 @@ public sealed class Caller
 {
     private readonly IReadOnlyDictionary<Guid, ProjectRole> _roles;
 
-    private Caller(ClaimsPrincipal principal, Guid? projectId)
+    private Caller(ClaimsPrincipal principal, Guid? projectId, DisabledProjects? disabled)
     {
         Principal = principal;
-        _roles = CloudClaims.ProjectRoles(principal);
+        // A disabled project's roles still ride in tokens issued before it was disabled: they count for nothing.
+        _roles = disabled is null
+            ? CloudClaims.ProjectRoles(principal)
+            : CloudClaims.ProjectRoles(principal).Where(r => !disabled.IsDisabled(r.Key)).ToDictionary();
         UserId = Guid.TryParse(principal.FindFirstValue(CloudClaims.Subject), out var id) && !IsServiceToken(principal) ? id : null;
         Name = principal.FindFirstValue(CloudClaims.Name) ?? principal.FindFirstValue(CloudClaims.Subject) ?? "anonymous";
         IsCloudAdmin = principal.HasClaim(CloudClaims.CloudAdmin, "true");
@@ -55,7 +59,7 @@ public sealed class Caller
         ArgumentNullException.ThrowIfNull(context);
         if (context.Items.TryGetValue(typeof(Caller), out var cached) && cached is Caller caller)
             return caller;
-        caller = new Caller(context.User, RequestedProject(context));
+        caller = new Caller(context.User, RequestedProject(context), context.RequestServices?.GetService<DisabledProjects>());
         context.Items[typeof(Caller)] = caller;
         return caller;
     }

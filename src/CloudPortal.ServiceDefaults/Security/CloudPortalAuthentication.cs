@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using CloudPortal.ServiceDefaults.Messaging;
 using CloudPortal.ServiceDefaults.OpenApi;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
@@ -85,6 +86,9 @@ public static class CloudPortalAuthentication
         });
 
         builder.Services.AddAuthentication(OpenIddictValidationAspNetCoreDefaults.AuthenticationScheme);
+        builder.Services.AddSingleton<DisabledProjects>();
+        builder.Services.AddHostedService<DisabledProjectsResync>();
+        builder.AddPerProcessConsumer<ProjectStatusChangedConsumer>("project-status");
         AddPolicies(builder);
         return builder;
     }
