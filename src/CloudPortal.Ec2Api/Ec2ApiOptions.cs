@@ -26,8 +26,11 @@ public sealed class Ec2ApiOptions
     /// <summary>How long a terminated instance stays visible to DescribeInstances (AWS: "usually less than one hour").</summary>
     public TimeSpan TerminatedVisibleFor { get; set; } = TimeSpan.FromHours(1);
 
-    /// <summary>How long RunInstances keeps a flavor it looked up (per project and instance type) for its pre-checks.</summary>
-    public TimeSpan FlavorCacheFor { get; set; } = TimeSpan.FromSeconds(10);
+    /// <summary>
+    /// How long RunInstances keeps what it looked up for a launch, per project: the flavor an instance type names and the
+    /// image an AMI id names. Compute looks both up again when it creates the instances.
+    /// </summary>
+    public TimeSpan LaunchLookupsCacheFor { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Upper bound of one call to a module's API.</summary>
     public TimeSpan ApiTimeout { get; set; } = TimeSpan.FromSeconds(30);

@@ -6,6 +6,7 @@ using CloudPortal.Contracts.Scheduler;
 using CloudPortal.Ec2Api.Cloud;
 using CloudPortal.Ec2Api.Protocol;
 using CloudPortal.Identity.Quotas;
+using CloudPortal.Images.Catalog;
 using MassTransit;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.DependencyInjection;
@@ -61,16 +62,12 @@ public static class InstanceActions
         }
         Tags.Validate(tags.Select(t => (t.Key, (string?)t.Value)));
 
-        // The lookups a launch needs do not depend on each other: asked at once, they cost the slowest of them.
-        var imageLookup = Images.ResolveOneAsync(context, imageId);
+        // The lookups a launch needs do not depend on each other: asked at once, they cost the slowest of them. The
+        // Scheduler's fit check needs only the flavor, so it is asked as soon as the flavor is known.
+        var imageLookup = ImageAsync(context, imageId);
         var flavorLookup = FlavorAsync(context, instanceType);
-        var quotaLookup = context.DryRun ? null
-            : context.Api.GetAsync<ProjectQuota>("identity", $"identity/v1/projects/{context.Caller.ProjectId}/quota", context.CancellationToken);
-        var launchedBefore = clientToken is null || context.DryRun ? Task.FromResult(false) : LaunchedBeforeAsync(context, clientToken);
-        // The Scheduler's fit check needs only the flavor, so it is asked as soon as the flavor is known, beside the other
-        // lookups; its answer is read after the quota's, as AWS names the quota first.
         var fitLookup = context.DryRun ? null : FitAsync(context, flavorLookup, zone);
-        await Task.WhenAll(new Task?[] { imageLookup, flavorLookup, quotaLookup, launchedBefore, fitLookup }.OfType<Task>().Select(Settle));
+        await Task.WhenAll(new Task?[] { imageLookup, flavorLookup, fitLookup }.OfType<Task>().Select(Settle));
         var image = await imageLookup;
         var flavor = await flavorLookup ?? throw Ec2Exception.Invalid($"Invalid value '{Ec2Parameters.Clip(instanceType)}' for InstanceType.");
         if (context.DryRun)
@@ -81,12 +78,21 @@ public static class InstanceActions
                 throw Ec2Errors.KeyPairNotFound(keyName);
             context.ThrowIfDryRun();
         }
-        // A retried launch (SDKs resend the same client token after a timeout) must get its first answer back, whatever
-        // the quota and the hosts say now: Compute answers it from the token.
-        if (!await launchedBefore)
+        if (fitLookup is not null && await fitLookup is { } fit && !Fits(fit, min))
         {
-            CheckQuota(await quotaLookup!, flavor, min);
-            CheckCapacity(await fitLookup!, flavor, min);
+            // On the way to a refusal only (a launch that fits goes to Compute, which enforces the quota and answers a
+            // repeated client token itself): AWS names an exceeded quota before the missing capacity, and a retried
+            // launch (SDKs resend the same client token after a timeout) gets its first answer back, whatever the
+            // quota and the hosts say now.
+            var quotaLookup = context.Api.GetAsync<ProjectQuota>("identity", $"identity/v1/projects/{context.Caller.ProjectId}/quota", context.CancellationToken);
+            var launchedBefore = clientToken is null ? Task.FromResult(false) : LaunchedBeforeAsync(context, clientToken);
+            await Task.WhenAll(Settle(quotaLookup), Settle(launchedBefore));
+            if (!await launchedBefore)
+            {
+                CheckQuota(await quotaLookup, flavor, min);
+                throw new Ec2Exception("InsufficientInstanceCapacity",
+                    fit.Flavors[0].Reason ?? $"There is not enough capacity for {min} instance(s) of type {flavor.Name}; {fit.Flavors[0].Count} would fit now.");
+            }
         }
 
         LaunchResult launched;
@@ -110,20 +116,33 @@ public static class InstanceActions
     }
 
     /// <summary>
-    /// The flavor a launch names, kept a few seconds per project (<see cref="Ec2ApiOptions.FlavorCacheFor"/>): flavors
-    /// change seldom, and this one feeds only the quota and capacity pre-checks. Compute looks the flavor up again when
-    /// it inserts the instances, so a flavor removed meanwhile is still refused, as InvalidParameterValue.
+    /// The flavor a launch names, kept a few seconds per project (<see cref="Ec2ApiOptions.LaunchLookupsCacheFor"/>):
+    /// flavors change seldom, and this one feeds only the capacity and quota pre-checks. Compute looks the flavor up
+    /// again when it inserts the instances, so a flavor removed meanwhile is still refused, as InvalidParameterValue.
     /// </summary>
-    private static async Task<FlavorView?> FlavorAsync(Ec2Context context, string instanceType)
+    private static Task<FlavorView?> FlavorAsync(Ec2Context context, string instanceType) =>
+        CachedAsync(context, instanceType, () => context.Api.FindAsync<FlavorView>("compute", $"compute/v1/flavors/{Uri.EscapeDataString(instanceType)}", context.CancellationToken));
+
+    /// <summary>
+    /// The image an AMI id names, kept like the flavor: finding it means listing every image the project sees (EC2 ids
+    /// are hashes of the image ids). A launch passes on only its id, and Compute asks Images for that image for the
+    /// project again, so an image deleted, deactivated or unshared meanwhile is still refused (InvalidAMIID.*). A dry
+    /// run reports the image's state, so it always looks.
+    /// </summary>
+    private static async Task<ImageView> ImageAsync(Ec2Context context, string imageId) => context.DryRun
+        ? await Images.ResolveOneAsync(context, imageId)
+        : (await CachedAsync<ImageView>(context, imageId, async () => await Images.ResolveOneAsync(context, imageId)))!;
+
+    private static async Task<T?> CachedAsync<T>(Ec2Context context, string name, Func<Task<T?>> lookup) where T : class
     {
         var cache = context.Services.GetRequiredService<IMemoryCache>();
-        var key = (typeof(FlavorView), context.Caller.ProjectId, instanceType);
-        if (cache.TryGetValue(key, out FlavorView? known))
+        var key = (typeof(T), context.Caller.ProjectId, name);
+        if (cache.TryGetValue(key, out T? known))
             return known;
-        var flavor = await context.Api.FindAsync<FlavorView>("compute", $"compute/v1/flavors/{Uri.EscapeDataString(instanceType)}", context.CancellationToken);
-        if (flavor is not null)
-            cache.Set(key, flavor, context.Options.FlavorCacheFor);
-        return flavor;
+        var found = await lookup();
+        if (found is not null)
+            cache.Set(key, found, context.Options.LaunchLookupsCacheFor);
+        return found;
     }
 
     private static async Task<bool> LaunchedBeforeAsync(Ec2Context context, string clientToken)
@@ -147,8 +166,9 @@ public static class InstanceActions
     }
 
     /// <summary>
-    /// AWS names the quota before the capacity: a launch the project's quota cannot take is refused as such, not as no
-    /// room on the hosts. Compute checks the quota again, atomically, when it inserts the instances.
+    /// AWS names the quota before the capacity: when the hosts have no room, a launch the project's quota cannot take
+    /// either is refused as a quota error. A launch that fits goes to Compute, which checks the quota atomically when it
+    /// inserts the instances (its refusal maps to the same codes, <see cref="LaunchRefusal"/>).
     /// </summary>
     private static void CheckQuota(ProjectQuota quota, FlavorView flavor, int min)
     {
@@ -184,12 +204,7 @@ public static class InstanceActions
         }
     }
 
-    private static void CheckCapacity(FitReport? report, FlavorView flavor, int min)
-    {
-        if (report is { Flavors: [var fit, ..] } && fit.Count < min)
-            throw new Ec2Exception("InsufficientInstanceCapacity",
-                fit.Reason ?? $"There is not enough capacity for {min} instance(s) of type {flavor.Name}; {fit.Count} would fit now.");
-    }
+    private static bool Fits(FitReport report, int min) => report is not { Flavors: [var fit, ..] } || fit.Count >= min;
 
     private static Ec2Exception LaunchRefusal(ModuleProblemException problem, string imageId, string? keyName, string instanceType)
     {
