@@ -1,6 +1,5 @@
 using CloudPortal.Identity.Data;
 using CloudPortal.ServiceDefaults.Persistence;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 
 namespace CloudPortal.Identity.Projects;
@@ -15,10 +14,6 @@ internal static class ProjectStatusLock
 {
     private static readonly Guid Key = new("0b8e4d6a-3c21-4f7e-b9a4-6d2f1e8c5a37");
 
-    public static async Task<IDbContextTransaction> BeginAsync(IdentityModuleDbContext db, CancellationToken cancellationToken)
-    {
-        var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        await db.Database.LockAsync(Key, cancellationToken);
-        return transaction;
-    }
+    public static Task<IDbContextTransaction> BeginAsync(IdentityModuleDbContext db, CancellationToken cancellationToken) =>
+        db.Database.BeginLockedAsync(Key, cancellationToken);
 }

@@ -1,6 +1,5 @@
 using CloudPortal.Identity.Data;
 using CloudPortal.ServiceDefaults.Persistence;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 
 namespace CloudPortal.Identity.Quotas;
@@ -15,10 +14,6 @@ internal static class QuotaLimitLock
 {
     private static readonly Guid Key = new("5f1c2a8e-6d0b-4f3e-9a57-0c2e8b7d4a19");
 
-    public static async Task<IDbContextTransaction> BeginAsync(IdentityModuleDbContext db, CancellationToken cancellationToken)
-    {
-        var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        await db.Database.LockAsync(Key, cancellationToken);
-        return transaction;
-    }
+    public static Task<IDbContextTransaction> BeginAsync(IdentityModuleDbContext db, CancellationToken cancellationToken) =>
+        db.Database.BeginLockedAsync(Key, cancellationToken);
 }

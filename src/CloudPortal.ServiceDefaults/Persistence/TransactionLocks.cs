@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Storage;
 
 namespace CloudPortal.ServiceDefaults.Persistence;
 
@@ -19,5 +20,22 @@ public static class TransactionLocks
         var bytes = key.ToByteArray();
         var id = BitConverter.ToInt64(bytes, 0) ^ BitConverter.ToInt64(bytes, 8);
         await database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({id})", cancellationToken);
+    }
+
+    /// <summary>A new transaction that holds the lock on <paramref name="key"/> (<see cref="LockAsync"/>) until it ends.</summary>
+    public static async Task<IDbContextTransaction> BeginLockedAsync(this DatabaseFacade database, Guid key, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(database);
+        var transaction = await database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await database.LockAsync(key, cancellationToken).ConfigureAwait(false);
+            return transaction;
+        }
+        catch
+        {
+            await transaction.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
     }
 }

@@ -25,46 +25,25 @@ internal sealed partial class QuotaLimitResync<TContext>(
     ILogger<QuotaLimitResync<TContext>> log) : BackgroundService
     where TContext : DbContext, IQuotaLimitStore
 {
-    private static readonly TimeSpan FirstRetry = TimeSpan.FromSeconds(1);
-    private static readonly TimeSpan MaxRetry = TimeSpan.FromMinutes(1);
     private static readonly RequestTimeout RequestTimeout = RequestTimeout.After(s: 30);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        // The bus starts with the host, after the modules' services: ask once everything runs.
-        if (!await lifetime.StartedAsync(stoppingToken).ConfigureAwait(false))
-            return;
-        var retry = FirstRetry;
-        while (!stoppingToken.IsCancellationRequested)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => Resync.RunAsync(lifetime, time, async cancellationToken =>
         {
-            TimeSpan wait;
-            try
-            {
-                var (changed, resources) = await ResyncAsync(stoppingToken).ConfigureAwait(false);
-                if (changed > 0)
-                    LogResynced(log, feed.Owner, changed, resources);
-                else
-                    LogUnchanged(log, feed.Owner);
-                retry = FirstRetry;
-                wait = options.Value.ResyncInterval;
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (RequestTimeoutException)
-            {
-                LogNoAnswer(log, feed.Owner, RequestTimeout.Value.TotalSeconds, retry.TotalSeconds);
-                (wait, retry) = (retry, Next(retry));
-            }
-            catch (Exception ex)
-            {
-                LogResyncFailed(log, feed.Owner, retry.TotalSeconds, ex);
-                (wait, retry) = (retry, Next(retry));
-            }
-            await Task.Delay(wait, time, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        }
-    }
+            var (changed, resources) = await ResyncAsync(cancellationToken).ConfigureAwait(false);
+            if (changed > 0)
+                LogResynced(log, feed.Owner, changed, resources);
+            else
+                LogUnchanged(log, feed.Owner);
+        },
+        () => options.Value.ResyncInterval,
+        (ex, seconds) =>
+        {
+            if (ex is RequestTimeoutException)
+                LogNoAnswer(log, feed.Owner, RequestTimeout.Value.TotalSeconds, seconds);
+            else
+                LogResyncFailed(log, feed.Owner, seconds, ex);
+        },
+        stoppingToken);
 
     private async Task<(int Changed, int Resources)> ResyncAsync(CancellationToken cancellationToken)
     {
@@ -75,8 +54,6 @@ internal sealed partial class QuotaLimitResync<TContext>(
         var changed = await QuotaLimitCache.ApplySnapshotAsync(db, feed.Resources, response.Message, cancellationToken).ConfigureAwait(false);
         return (changed, feed.Resources.Count);
     }
-
-    private static TimeSpan Next(TimeSpan retry) => TimeSpan.FromTicks(Math.Min(retry.Ticks * 2, MaxRetry.Ticks));
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Quota limits of {Owner} resynced from Identity: {Changed} cached limits of {Resources} resources changed")]
     private static partial void LogResynced(ILogger logger, string owner, int changed, int resources);

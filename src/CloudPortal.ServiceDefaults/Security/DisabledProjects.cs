@@ -70,39 +70,18 @@ public sealed class ProjectStatusChangedConsumer(DisabledProjects projects) : IC
 internal sealed partial class DisabledProjectsResync(IBus bus, DisabledProjects projects, IHostApplicationLifetime lifetime, TimeProvider time,
     ILogger<DisabledProjectsResync> log) : BackgroundService
 {
-    private static readonly TimeSpan FirstRetry = TimeSpan.FromSeconds(1);
-    private static readonly TimeSpan MaxRetry = TimeSpan.FromMinutes(1);
     private static readonly RequestTimeout RequestTimeout = RequestTimeout.After(s: 30);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        // The bus starts with the host, after the modules' services: ask once everything runs.
-        if (!await lifetime.StartedAsync(stoppingToken).ConfigureAwait(false))
-            return;
-        var retry = FirstRetry;
-        while (!stoppingToken.IsCancellationRequested)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => Resync.RunAsync(lifetime, time, async cancellationToken =>
         {
-            TimeSpan wait;
-            try
-            {
-                var client = bus.CreateRequestClient<GetDisabledProjects>(RequestTimeout);
-                var response = await client.GetResponse<DisabledProjectsSnapshot>(new GetDisabledProjects(), stoppingToken).ConfigureAwait(false);
-                if (projects.Apply(response.Message) is > 0 and var changed)
-                    LogResynced(log, changed);
-                (wait, retry) = (DisabledProjects.ResyncInterval, FirstRetry);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception ex)
-            {
-                LogResyncFailed(log, retry.TotalSeconds, ex);
-                (wait, retry) = (retry, TimeSpan.FromTicks(Math.Min(retry.Ticks * 2, MaxRetry.Ticks)));
-            }
-            await Task.Delay(wait, time, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        }
-    }
+            var client = bus.CreateRequestClient<GetDisabledProjects>(RequestTimeout);
+            var response = await client.GetResponse<DisabledProjectsSnapshot>(new GetDisabledProjects(), cancellationToken).ConfigureAwait(false);
+            if (projects.Apply(response.Message) is > 0 and var changed)
+                LogResynced(log, changed);
+        },
+        () => DisabledProjects.ResyncInterval,
+        (ex, seconds) => LogResyncFailed(log, seconds, ex),
+        stoppingToken);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Disabled projects resynced from Identity: {Changed} projects changed status")]
     private static partial void LogResynced(ILogger logger, int changed);
